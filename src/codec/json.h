@@ -1,0 +1,36 @@
+// JSON text <-> JsonValue.
+//
+// ParseJson is strict RFC 8259 with the normalization rules of SPEC §3 applied: invalid UTF-8,
+// duplicate object keys (Elixir would silently keep one of them), floats outside the double
+// range and nesting deeper than the limit are rejected with Status::BadValue (or Limit for the
+// depth). WriteJson produces the canonical text: no insignificant whitespace, members in
+// sorted order, floats in Erlang's shortest round-trip form (`float_to_binary(F, [short])`,
+// which Elixir's JSON.encode! uses: 1.0, 0.1, 1.0e20, 1.5e-7).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "codec/json_value.h"
+#include "common/result.h"
+
+namespace ds::codec {
+
+struct JsonLimits {
+  size_t max_depth = 256;  // arrays/objects nested deeper are rejected
+};
+
+Result<JsonValue> ParseJson(std::string_view text, const JsonLimits& limits = {});
+
+// Canonical text of `value`.
+std::string WriteJson(const JsonValue& value);
+void AppendJson(const JsonValue& value, std::string& out);
+
+// Erlang's `float_to_binary(d, [short])` for a finite double, e.g. "1.0", "1.0e20".
+std::string FormatFloatShort(double d);
+
+// Appends `s` as a JSON string literal (with quotes) to `out`.
+void AppendJsonString(std::string_view s, std::string& out);
+
+}  // namespace ds::codec

@@ -1,0 +1,270 @@
+#include "server/commands.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "protocol/resp_writer.h"
+#include "server/command_handlers.h"
+#include "server/connection.h"
+#include "server/reply.h"
+#include "server/server.h"
+#include "server/shard.h"
+
+namespace ds::server {
+namespace {
+
+using Handler = void (*)(Connection&, const Args&);
+
+struct Command {
+  std::string_view name;    // upper case, as matched
+  std::string_view metric;  // lower case, as reported by INFO
+  Handler handler;
+  int min_args;         // including the command name
+  int max_args;         // -1: no upper bound
+  bool allowed_before_auth;
+};
+
+// The command table. Arity is checked here, so handlers can index args freely within it.
+constexpr std::array<Command, 18> kCommands = {{
+    {"PING", "ping", CmdPing, 1, 2, false},
+    {"ECHO", "echo", CmdEcho, 2, 2, false},
+    {"AUTH", "auth", CmdAuth, 2, 3, true},
+    {"HELLO", "hello", CmdHello, 1, -1, true},
+    {"QUIT", "quit", CmdQuit, 1, -1, true},
+    {"INFO", "info", CmdInfo, 1, 2, false},
+    {"CLIENT", "client", CmdClient, 2, 3, false},
+    {"COMMAND", "command", CmdCommand, 1, -1, false},
+    {"CONFIG", "config", CmdConfig, 2, -1, false},
+    {"SELECT", "select", CmdSelect, 2, 2, false},
+    {"DS.CODEC", "ds.codec", CmdCodec, 2, 2, false},
+    {"DS.STASH", "ds.stash", CmdStash, 6, -1, false},
+    {"DS.RECOVER", "ds.recover", CmdRecover, 5, -1, false},
+    {"DS.DROP", "ds.drop", CmdDrop, 4, -1, false},
+    {"DS.RESET", "ds.reset", CmdReset, 3, 3, false},
+    {"DS.DELETE", "ds.delete", CmdDelete, 2, 2, false},
+    {"DS.SYNC", "ds.sync", CmdSync, 2, 3, false},
+    {"DS.DUMP", "ds.dump", CmdDump, 2, 2, false},
+}};
+
+const Command* FindCommand(std::string_view name) {
+  if (name.size() > 16) return nullptr;
+  char upper[16];
+  for (size_t i = 0; i < name.size(); ++i) {
+    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+  }
+  std::string_view key(upper, name.size());
+  for (const Command& c : kCommands) {
+    if (c.name == key) return &c;
+  }
+  return nullptr;
+}
+
+std::string Printable(std::string_view s, size_t max = 64) {
+  std::string out;
+  for (char c : s.substr(0, max)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+}  // namespace
+
+void DispatchCommand(Connection& conn, const Args& args) {
+  const Command* cmd = FindCommand(args[0]);
+  if (cmd == nullptr) {
+    std::string msg = "unknown command '" + Printable(args[0]) + "', with args beginning with:";
+    for (size_t i = 1; i < args.size() && i < 4; ++i) msg += " '" + Printable(args[i]) + "'";
+    return ReplyError(conn, "ERR", msg);
+  }
+  conn.shard().command_stats().calls[std::string(cmd->metric)]++;
+  int argc = static_cast<int>(args.size());
+  if (argc < cmd->min_args || (cmd->max_args >= 0 && argc > cmd->max_args)) {
+    return ReplyError(conn, "ERR",
+                      "wrong number of arguments for '" + std::string(cmd->metric) +
+                          "' command (see docs/PROTOCOL.md)");
+  }
+  if (!conn.authenticated && !cmd->allowed_before_auth) {
+    return ReplyError(conn, "NOAUTH", "Authentication required.");
+  }
+  cmd->handler(conn, args);
+}
+
+void ReplyError(Connection& conn, const Status& status) {
+  ReplyError(conn, ErrorKind(status), status.message());
+}
+
+void ReplyError(Connection& conn, std::string_view kind, std::string_view message) {
+  CountError(conn.shard(), kind);
+  conn.Reply(ErrorReply(kind, message));
+}
+
+void CountError(Shard& shard, std::string_view kind) {
+  shard.command_stats().errors[std::string(kind)]++;
+}
+
+std::string_view ErrorKind(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kBadValue:
+      return "BADVALUE";
+    case StatusCode::kLimit:
+      return "LIMIT";
+    case StatusCode::kTimeout:
+      return "TIMEOUT";
+    case StatusCode::kUnavailable:
+    case StatusCode::kOutcomeUnknown:
+    case StatusCode::kShuttingDown:
+      return "UNAVAILABLE";
+    case StatusCode::kCorruption:
+      return "CORRUPT";
+    case StatusCode::kIOError:
+      return "IOERR";
+    default:
+      return "ERR";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection commands
+
+void CmdPing(Connection& conn, const Args& args) {
+  if (args.size() == 2) return conn.Reply(BulkReply(args[1]));
+  conn.Reply("+PONG\r\n");
+}
+
+void CmdEcho(Connection& conn, const Args& args) { conn.Reply(BulkReply(args[1])); }
+
+namespace {
+
+// Compares in time independent of where the strings differ.
+bool TokenMatches(std::string_view given, const std::string& expected) {
+  if (given.size() != expected.size()) return false;
+  return CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+// AUTH token / AUTH default token (the Redis 6 form with a user name).
+bool Authenticate(Connection& conn, std::string_view user, std::string_view token) {
+  const std::string& expected = conn.server().config().auth_token;
+  if (expected.empty()) return true;
+  if (user != "default" || !TokenMatches(token, expected)) return false;
+  conn.authenticated = true;
+  return true;
+}
+
+}  // namespace
+
+void CmdAuth(Connection& conn, const Args& args) {
+  if (conn.server().config().auth_token.empty()) {
+    return ReplyError(conn, "ERR",
+                      "AUTH called, but this daemon needs no token (start it with "
+                      "--auth-token-file to require one)");
+  }
+  std::string_view user = args.size() == 3 ? args[1] : "default";
+  if (!Authenticate(conn, user, args.back())) {
+    return ReplyError(conn, "WRONGPASS", "invalid token: check --auth-token-file on the daemon");
+  }
+  conn.Reply(OkReply());
+}
+
+void CmdHello(Connection& conn, const Args& args) {
+  size_t i = 1;
+  if (args.size() > 1) {
+    std::string_view ver = args[1];
+    if (ver != "2") {
+      if (ver == "3") {
+        return ReplyError(conn, "NOPROTO", "this daemon speaks RESP2 only; use HELLO 2");
+      }
+      return ReplyError(conn, "ERR", "Protocol version is not an integer or out of range");
+    }
+    i = 2;
+  }
+  for (; i < args.size(); ++i) {
+    std::string opt(args[i]);
+    std::transform(opt.begin(), opt.end(), opt.begin(), ::toupper);
+    if (opt == "AUTH" && i + 2 < args.size()) {
+      if (!Authenticate(conn, args[i + 1], args[i + 2])) {
+        return ReplyError(conn, "WRONGPASS", "invalid token: check --auth-token-file");
+      }
+      i += 2;
+    } else if (opt == "SETNAME" && i + 1 < args.size()) {
+      conn.name = std::string(args[++i]);
+    } else {
+      return ReplyError(conn, "ERR", "Syntax error in HELLO option '" + Printable(args[i]) + "'");
+    }
+  }
+  if (!conn.authenticated) return ReplyError(conn, "NOAUTH", "Authentication required.");
+  std::string out;
+  protocol::AppendArrayHeader(out, 14);
+  protocol::AppendBulk(out, "server");
+  protocol::AppendBulk(out, "durable-stashd");
+  protocol::AppendBulk(out, "version");
+  protocol::AppendBulk(out, "0.1.0");
+  protocol::AppendBulk(out, "proto");
+  protocol::AppendInteger(out, 2);
+  protocol::AppendBulk(out, "id");
+  protocol::AppendInteger(out, static_cast<int64_t>(conn.id()));
+  protocol::AppendBulk(out, "mode");
+  protocol::AppendBulk(out, "standalone");
+  protocol::AppendBulk(out, "role");
+  protocol::AppendBulk(out, "master");
+  protocol::AppendBulk(out, "modules");
+  protocol::AppendArrayHeader(out, 0);
+  conn.Reply(out);
+}
+
+void CmdQuit(Connection& conn, const Args&) {
+  conn.Reply(OkReply());
+  conn.CloseAfterReplies();
+}
+
+void CmdClient(Connection& conn, const Args& args) {
+  std::string sub(args[1]);
+  std::transform(sub.begin(), sub.end(), sub.begin(), ::toupper);
+  if (sub == "SETNAME" && args.size() == 3) {
+    for (char c : args[2]) {
+      if (c == ' ' || c == '\n' || c == '\r') {
+        return ReplyError(conn, "ERR", "Client names cannot contain spaces, newlines or special characters.");
+      }
+    }
+    conn.name = std::string(args[2]);
+    return conn.Reply(OkReply());
+  }
+  if (sub == "GETNAME" && args.size() == 2) {
+    if (conn.name.empty()) {
+      std::string out;
+      protocol::AppendNull(out);
+      return conn.Reply(out);
+    }
+    return conn.Reply(BulkReply(conn.name));
+  }
+  if (sub == "ID" && args.size() == 2) return conn.Reply(IntegerReply(static_cast<int64_t>(conn.id())));
+  ReplyError(conn, "ERR", "unknown CLIENT subcommand '" + Printable(args[1]) +
+                              "'; supported: SETNAME name, GETNAME, ID");
+}
+
+// redis-cli asks for COMMAND DOCS at start (for hints) and redis-benchmark for CONFIG GET:
+// an empty answer tells them there is nothing to learn, without an error on their screen.
+void CmdCommand(Connection& conn, const Args&) { conn.Reply("*0\r\n"); }
+void CmdConfig(Connection& conn, const Args&) { conn.Reply("*0\r\n"); }
+
+void CmdSelect(Connection& conn, const Args& args) {
+  if (args[1] != "0") return ReplyError(conn, "ERR", "DB index is out of range (only 0 exists)");
+  conn.Reply(OkReply());
+}
+
+void CmdCodec(Connection& conn, const Args& args) {
+  std::string codec(args[1]);
+  std::transform(codec.begin(), codec.end(), codec.begin(), ::toupper);
+  if (codec == "JSON") {
+    conn.codec = Codec::kJson;
+  } else if (codec == "ETF") {
+    conn.codec = Codec::kEtf;
+  } else {
+    return ReplyError(conn, "ERR", "DS.CODEC takes JSON or ETF");
+  }
+  conn.Reply(OkReply());
+}
+
+}  // namespace ds::server

@@ -1,0 +1,217 @@
+#include "server/connection.h"
+
+#include <cstring>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "protocol/resp_writer.h"
+#include "server/commands.h"
+#include "server/server.h"
+#include "server/shard.h"
+
+namespace ds::server {
+
+Connection::Connection(Server& server, Shard& shard, boost::asio::ip::tcp::socket socket,
+                       uint64_t id)
+    : server_(server),
+      shard_(shard),
+      socket_(std::move(socket)),
+      id_(id),
+      parser_(protocol::ParserLimits{
+          .max_args = 1024 * 1024,
+          .max_bulk_bytes = server.config().max_request_bytes,
+          .max_inline_bytes = 64 * 1024,
+      }) {
+  authenticated = server.config().auth_token.empty();
+  boost::system::error_code ignored;
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+}
+
+Connection::~Connection() = default;
+
+void Connection::Start() {
+  shard_.AddConnection(shared_from_this());
+  ReadMore();
+}
+
+void Connection::Drain() {
+  if (closed_) return;
+  draining_ = true;
+  if (reading_) {
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);  // OnRead sees operation_aborted and finishes up
+  }
+  MaybeWrite();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and dispatching
+
+bool Connection::ShouldPauseReading() const {
+  return pending_.size() >= kMaxPendingReplies || out_.size() + writing_.size() >= kMaxOutputBytes;
+}
+
+void Connection::ReadMore() {
+  if (reading_ || closed_ || draining_ || close_after_replies_ || ShouldPauseReading()) return;
+  if (in_.size() - in_end_ < kReadChunk) {
+    // Make room: first by moving the unconsumed bytes to the front, then by growing. The
+    // buffer never holds more than one incomplete request (ProcessInput consumed the rest),
+    // and ProcessInput refuses a request larger than the limit.
+    if (in_start_ > 0) {
+      std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+      in_end_ -= in_start_;
+      in_start_ = 0;
+    }
+    if (in_.size() - in_end_ < kReadChunk) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
+  }
+  reading_ = true;
+  socket_.async_read_some(
+      boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->OnRead(ec, n);
+      });
+}
+
+void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    if (ec == boost::asio::error::eof || (ec == boost::asio::error::operation_aborted && draining_)) {
+      // The client finished sending (or we are stopping): answer what it sent, then close.
+      draining_ = true;
+      MaybeWrite();
+    } else {
+      Close();
+    }
+    return;
+  }
+  in_end_ += n;
+  ProcessInput();
+  ReadMore();
+}
+
+void Connection::ProcessInput() {
+  processing_ = true;
+  const size_t limit = server_.config().max_request_bytes + 64 * 1024;  // + framing overhead
+  while (in_start_ < in_end_ && !closed_ && !close_after_replies_ && !ShouldPauseReading()) {
+    std::string_view input(in_.data() + in_start_, in_end_ - in_start_);
+    auto state = parser_.Parse(input);
+    if (state == protocol::RequestParser::State::kComplete) {
+      const auto& args = parser_.args();
+      if (!args.empty()) DispatchCommand(*this, args);
+      in_start_ += parser_.consumed();
+      continue;
+    }
+    std::string error;
+    if (state == protocol::RequestParser::State::kError) {
+      error = parser_.error();
+    } else if (input.size() > limit) {
+      error = "Protocol error: request larger than --max-request-bytes";
+    } else {
+      break;  // wait for more bytes
+    }
+    std::string reply;
+    protocol::AppendError(reply, "ERR", error);
+    Reply(reply);
+    CloseAfterReplies();
+    break;
+  }
+  if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  processing_ = false;
+  MoveReadyReplies();
+  MaybeWrite();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+Connection::Slot Connection::Reserve() {
+  pending_.emplace_back(std::nullopt);
+  return next_slot_++;
+}
+
+void Connection::Reply(std::string_view reply) {
+  if (pending_.empty()) {
+    // Nothing is waiting ahead of this reply: it can go straight to the output buffer.
+    out_.append(reply);
+    ++next_slot_;
+    ++first_pending_;
+    if (!processing_) MaybeWrite();
+    return;
+  }
+  Complete(Reserve(), std::string(reply));
+}
+
+void Connection::Complete(Slot slot, std::string reply) {
+  if (closed_) return;
+  pending_[slot - first_pending_] = std::move(reply);
+  if (!processing_) {
+    MoveReadyReplies();
+    MaybeWrite();
+  }
+}
+
+void Connection::CompleteFrom(const std::shared_ptr<Connection>& conn, Slot slot,
+                              std::string reply) {
+  if (conn->shard_.InThisThread()) {
+    conn->Complete(slot, std::move(reply));
+    return;
+  }
+  boost::asio::post(conn->shard_.loop(), [conn, slot, reply = std::move(reply)]() mutable {
+    conn->Complete(slot, std::move(reply));
+  });
+}
+
+void Connection::MoveReadyReplies() {
+  while (!pending_.empty() && pending_.front().has_value()) {
+    out_ += *pending_.front();
+    pending_.pop_front();
+    ++first_pending_;
+  }
+}
+
+void Connection::MaybeWrite() {
+  if (write_in_flight_ || closed_) return;
+  if (out_.empty()) {
+    if ((draining_ || close_after_replies_) && pending_.empty()) Close();
+    return;
+  }
+  writing_.swap(out_);
+  out_.clear();
+  write_in_flight_ = true;
+  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       size_t) { self->OnWritten(ec); });
+}
+
+void Connection::OnWritten(const boost::system::error_code& ec) {
+  write_in_flight_ = false;
+  if (closed_) return;
+  if (ec) {
+    Close();
+    return;
+  }
+  writing_.clear();
+  bool was_paused = !reading_;
+  MaybeWrite();
+  if (was_paused && !closed_ && !draining_ && !ShouldPauseReading()) {
+    // Reading may have stopped for back-pressure with requests still buffered.
+    if (in_start_ < in_end_ && !processing_) ProcessInput();
+    ReadMore();
+  }
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  pending_.clear();
+  shard_.RemoveConnection(id_);
+  server_.OnConnectionClosed();
+}
+
+}  // namespace ds::server

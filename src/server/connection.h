@@ -1,0 +1,109 @@
+// Connection: one client's TCP connection, living on one shard's event loop.
+//
+// Reading: bytes go into a buffer that grows only as far as one request needs (bounded by
+// --max-request-bytes); RequestParser cuts complete requests out of it and each is handed to
+// the command table (commands.h). Everything that arrived is parsed before anything is
+// written, so a pipeline of N requests is answered with one write.
+//
+// Replies in request order: every request reserves a reply slot, numbered in arrival order.
+// A reply that is ready at once (PING, a session on this shard that is loaded) fills its slot
+// immediately; a reply from another shard or after a store read fills it later. Filled slots
+// at the front are moved to the output buffer, so clients always see replies in the order
+// they sent requests, however the work was spread.
+//
+// Back-pressure: a client that sends faster than it reads stops being read while it has
+// more than kMaxPendingReplies unanswered requests or kMaxOutputBytes of unread replies; its
+// memory use is bounded by those limits and the request size limit.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "protocol/resp_parser.h"
+
+namespace ds::server {
+
+class Server;
+class Shard;
+
+enum class Codec { kJson, kEtf };
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, Shard& shard, boost::asio::ip::tcp::socket socket, uint64_t id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  void Start();
+  // Graceful shutdown: stop reading, answer what was received, then close.
+  void Drain();
+
+  uint64_t id() const { return id_; }
+  Shard& shard() { return shard_; }
+  Server& server() { return server_; }
+
+  // --- Reply slots (used by the command handlers, on this connection's shard) -------------
+  using Slot = uint64_t;
+  Slot Reserve();
+  // Fills a reserved slot with complete RESP bytes.
+  void Complete(Slot slot, std::string reply);
+  // Reserves and fills a slot at once (the common synchronous case).
+  void Reply(std::string_view reply);
+  // Fills `slot` from any shard: posts to this connection's loop when needed.
+  static void CompleteFrom(const std::shared_ptr<Connection>& conn, Slot slot, std::string reply);
+  // Closes after every reply up to now has been written (QUIT).
+  void CloseAfterReplies() { close_after_replies_ = true; }
+
+  // --- Per-connection protocol state -------------------------------------------------------
+  Codec codec = Codec::kJson;
+  bool authenticated = false;
+  std::string name;
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+
+ private:
+  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr size_t kMaxPendingReplies = 4096;
+  static constexpr size_t kMaxOutputBytes = 8 * 1024 * 1024;
+
+  void ReadMore();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void ProcessInput();
+  void MoveReadyReplies();
+  void MaybeWrite();
+  void OnWritten(const boost::system::error_code& ec);
+  bool ShouldPauseReading() const;
+  void Close();
+
+  Server& server_;
+  Shard& shard_;
+  boost::asio::ip::tcp::socket socket_;
+  const uint64_t id_;
+
+  protocol::RequestParser parser_;
+  std::vector<char> in_;
+  size_t in_start_ = 0;  // first unconsumed byte
+  size_t in_end_ = 0;    // one past the last received byte
+  bool reading_ = false;
+  bool processing_ = false;
+
+  Slot next_slot_ = 0;                         // slot number of the next request
+  Slot first_pending_ = 0;                     // slot number of pending_.front()
+  std::deque<std::optional<std::string>> pending_;
+  std::string out_;       // replies ready to write
+  std::string writing_;   // replies being written
+  bool write_in_flight_ = false;
+  bool close_after_replies_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace ds::server

@@ -1,0 +1,311 @@
+// The DS.* session commands: argument checks and value normalization on the connection's
+// shard, then the session actor on the shard that owns the session.
+#include <charconv>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "codec/etf.h"
+#include "codec/json.h"
+#include "common/utf8.h"
+#include "protocol/resp_writer.h"
+#include "server/command_handlers.h"
+#include "server/connection.h"
+#include "server/reply.h"
+#include "server/server.h"
+#include "server/shard.h"
+#include "session/session_actor.h"
+
+namespace ds::server {
+namespace {
+
+using session::KeyScope;
+using session::MountKind;
+using session::Mutation;
+using session::RecoverReply;
+using session::RecoverRequest;
+using session::Scope;
+using ReplyFn = std::function<void(std::string)>;
+
+constexpr size_t kMaxSessionKeyBytes = 128;
+constexpr std::chrono::milliseconds kDefaultSyncTimeout{5000};
+
+// ---------------------------------------------------------------------------------------------
+// Argument parsing
+
+// Session keys become object names in the store, so they are restricted to characters that
+// are safe in every store's naming scheme. Clients send an HMAC of the cookie's sid (hex or
+// base64url), never the sid itself.
+Status CheckSessionKey(std::string_view key) {
+  bool ok = !key.empty() && key.size() <= kMaxSessionKeyBytes;
+  for (char c : key) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+  }
+  if (ok) return Status::OK();
+  return Status::InvalidArgument(
+      "invalid session key: use 1-128 characters from A-Z a-z 0-9 - _ (clients send an HMAC "
+      "of the cookie's sid in hex or base64url)");
+}
+
+Status CheckName(std::string_view what, std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument(std::string(what) + " name must not be empty");
+  if (!IsValidUtf8(name)) {
+    return Status::InvalidArgument(std::string(what) + " name must be valid UTF-8");
+  }
+  return Status::OK();
+}
+
+Status ParseInt64(std::string_view what, std::string_view text, int64_t* out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
+    return Status::InvalidArgument(std::string(what) + " must be an integer");
+  }
+  return Status::OK();
+}
+
+Status ParseMount(std::string_view text, MountKind* out) {
+  if (text == "dead") *out = MountKind::kDead;
+  else if (text == "fresh") *out = MountKind::kFresh;
+  else if (text == "rejoin") *out = MountKind::kRejoin;
+  else return Status::InvalidArgument("mount must be dead, fresh or rejoin");
+  return Status::OK();
+}
+
+Status ParseScope(std::string_view text, Scope* out) {
+  if (text == "session") *out = Scope::kSession;
+  else if (text == "reconnect") *out = Scope::kReconnect;
+  else return Status::InvalidArgument("scope must be session or reconnect");
+  return Status::OK();
+}
+
+// Turns a value as the client sent it (JSON text or ETF) into canonical JSON text (SPEC §3
+// "Values"). Errors name the key.
+Result<std::string> NormalizeValue(Codec codec, std::string_view key, std::string_view raw) {
+  Result<codec::JsonValue> value =
+      codec == Codec::kJson ? codec::ParseJson(raw) : codec::DecodeEtf(raw);
+  if (!value.ok()) {
+    std::string msg = "key \"" + std::string(key) + "\": " + value.status().message();
+    return value.status().code() == StatusCode::kLimit ? Status::Limit(std::move(msg))
+                                                       : Status::BadValue(std::move(msg));
+  }
+  return codec::WriteJson(*value);
+}
+
+// A stored (canonical JSON) value in the connection's encoding.
+void AppendValue(std::string& out, Codec codec, const std::string& json) {
+  if (codec == Codec::kJson) return protocol::AppendBulk(out, json);
+  Result<codec::JsonValue> value = codec::ParseJson(json);
+  protocol::AppendBulk(out, value.ok() ? codec::EncodeEtf(*value) : std::string());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing to the owning shard
+
+// Runs `op(owner, reply)` on the shard that owns `session_key`. `reply` hands complete RESP
+// bytes back to this connection's reply slot, from whichever thread, and records the
+// command's latency on the owner shard.
+void OnOwnerShard(Connection& conn, std::string_view metric, std::string_view session_key,
+                  std::function<void(Shard& owner, ReplyFn reply)> op) {
+  Connection::Slot slot = conn.Reserve();
+  Shard& owner = conn.server().ShardFor(session_key);
+  auto run = [conn = conn.shared_from_this(), slot, &owner, metric, op = std::move(op),
+              start = std::chrono::steady_clock::now()]() {
+    ReplyFn reply = [conn, slot, &owner, metric, start](std::string bytes) {
+      auto took = std::chrono::steady_clock::now() - start;
+      owner.command_stats().latency[std::string(metric)].Record(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+      if (!bytes.empty() && bytes[0] == '-') {
+        CountError(owner, std::string_view(bytes).substr(1, bytes.find(' ') - 1));
+      }
+      Connection::CompleteFrom(conn, slot, std::move(bytes));
+    };
+    op(owner, std::move(reply));
+  };
+  if (&owner == &conn.shard()) {
+    run();
+  } else {
+    boost::asio::post(owner.loop(), std::move(run));
+  }
+}
+
+std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
+  std::string out;
+  protocol::AppendArrayHeader(out, 2 + 2 * r.values.size());
+  switch (r.outcome) {
+    case RecoverReply::Outcome::kRecovered:
+      protocol::AppendBulk(out, "recovered");
+      break;
+    case RecoverReply::Outcome::kNotFound:
+      protocol::AppendBulk(out, "not_found");
+      break;
+    case RecoverReply::Outcome::kVsnMismatch:
+      protocol::AppendBulk(out, "vsn_mismatch");
+      break;
+  }
+  protocol::AppendInteger(out, r.stored_vsn);
+  for (const auto& [key, json] : r.values) {
+    protocol::AppendBulk(out, key);
+    AppendValue(out, codec, json);
+  }
+  return out;
+}
+
+}  // namespace
+
+// DS.STASH session view vsn key value [key value ...]
+void CmdStash(Connection& conn, const Args& args) {
+  if ((args.size() - 4) % 2 != 0) {
+    return ReplyError(conn, "ERR", "DS.STASH takes session view vsn followed by key value pairs");
+  }
+  Mutation m;
+  m.kind = Mutation::Kind::kStash;
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
+  if (Status st = ParseInt64("vsn", args[3], &m.vsn); !st.ok()) return ReplyError(conn, st);
+  m.view = std::string(args[2]);
+  m.entries.reserve((args.size() - 4) / 2);
+  for (size_t i = 4; i < args.size(); i += 2) {
+    if (Status st = CheckName("key", args[i]); !st.ok()) return ReplyError(conn, st);
+    Result<std::string> json = NormalizeValue(conn.codec, args[i], args[i + 1]);
+    if (!json.ok()) return ReplyError(conn, json.status());
+    m.entries.emplace_back(std::string(args[i]), std::move(json).value());
+  }
+  if (m.entries.size() > 1) {
+    std::set<std::string_view> seen;
+    for (const auto& [key, value] : m.entries) {
+      if (!seen.insert(key).second) {
+        return ReplyError(conn, "ERR", "key \"" + key + "\" appears twice in one DS.STASH");
+      }
+    }
+  }
+  OnOwnerShard(conn, "ds.stash", args[1],
+               [key = std::string(args[1]), m = std::move(m)](Shard& owner, ReplyFn reply) mutable {
+                 owner.sessions().FindOrCreate(key)->Stash(
+                     std::move(m), [reply = std::move(reply)](Status st) {
+                       reply(st.ok() ? OkReply() : ErrorReply(st));
+                     });
+               });
+}
+
+// DS.RECOVER session view vsn mount [key scope ...]
+void CmdRecover(Connection& conn, const Args& args) {
+  if ((args.size() - 5) % 2 != 0) {
+    return ReplyError(conn, "ERR",
+                      "DS.RECOVER takes session view vsn mount followed by key scope pairs");
+  }
+  RecoverRequest req;
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
+  if (Status st = ParseInt64("vsn", args[3], &req.vsn); !st.ok()) return ReplyError(conn, st);
+  if (Status st = ParseMount(args[4], &req.mount); !st.ok()) return ReplyError(conn, st);
+  req.view = std::string(args[2]);
+  for (size_t i = 5; i < args.size(); i += 2) {
+    KeyScope ks;
+    if (Status st = CheckName("key", args[i]); !st.ok()) return ReplyError(conn, st);
+    if (Status st = ParseScope(args[i + 1], &ks.scope); !st.ok()) return ReplyError(conn, st);
+    ks.key = std::string(args[i]);
+    req.keys.push_back(std::move(ks));
+  }
+  if (!session::RecoverNeedsStore(req.mount, req.keys)) {
+    // Nothing in scope for this mount: answer without touching the session or the store.
+    conn.shard().session_stats().recovers_without_io++;
+    return conn.Reply(RecoverReplyBytes(RecoverReply{}, conn.codec));
+  }
+  OnOwnerShard(conn, "ds.recover", args[1],
+               [key = std::string(args[1]), req = std::move(req), codec = conn.codec](
+                   Shard& owner, ReplyFn reply) mutable {
+                 owner.sessions().FindOrCreate(key)->Recover(
+                     std::move(req), [reply = std::move(reply), codec](Result<RecoverReply> r) {
+                       reply(r.ok() ? RecoverReplyBytes(*r, codec) : ErrorReply(r.status()));
+                     });
+               });
+}
+
+// DS.DROP session view key [key ...]
+void CmdDrop(Connection& conn, const Args& args) {
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
+  std::vector<std::string> keys;
+  for (size_t i = 3; i < args.size(); ++i) keys.emplace_back(args[i]);
+  OnOwnerShard(conn, "ds.drop", args[1],
+               [key = std::string(args[1]), view = std::string(args[2]),
+                keys = std::move(keys)](Shard& owner, ReplyFn reply) mutable {
+                 owner.sessions().FindOrCreate(key)->Drop(
+                     std::move(view), std::move(keys), [reply = std::move(reply)](Result<size_t> r) {
+                       reply(r.ok() ? IntegerReply(static_cast<int64_t>(*r))
+                                    : ErrorReply(r.status()));
+                     });
+               });
+}
+
+// DS.RESET session view
+void CmdReset(Connection& conn, const Args& args) {
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
+  OnOwnerShard(conn, "ds.reset", args[1],
+               [key = std::string(args[1]), view = std::string(args[2])](Shard& owner,
+                                                                          ReplyFn reply) mutable {
+                 owner.sessions().FindOrCreate(key)->Reset(
+                     std::move(view), [reply = std::move(reply)](Result<bool> r) {
+                       reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
+                     });
+               });
+}
+
+// DS.DELETE session
+void CmdDelete(Connection& conn, const Args& args) {
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  OnOwnerShard(conn, "ds.delete", args[1],
+               [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
+                 owner.sessions().FindOrCreate(key)->Delete(
+                     [reply = std::move(reply)](Result<bool> r) {
+                       reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
+                     });
+               });
+}
+
+// DS.SYNC session [timeout_ms]
+void CmdSync(Connection& conn, const Args& args) {
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  int64_t timeout_ms = kDefaultSyncTimeout.count();
+  if (args.size() == 3) {
+    if (Status st = ParseInt64("timeout_ms", args[2], &timeout_ms); !st.ok() || timeout_ms < 0) {
+      return ReplyError(conn, "ERR", "timeout_ms must be a non-negative integer");
+    }
+  }
+  OnOwnerShard(conn, "ds.sync", args[1],
+               [key = std::string(args[1]), timeout_ms](Shard& owner, ReplyFn reply) {
+                 auto actor = owner.sessions().Find(key);
+                 if (!actor) return reply(OkReply());  // nothing accepted, nothing to wait for
+                 actor->Sync(std::chrono::milliseconds(timeout_ms),
+                             [reply = std::move(reply)](Status st) {
+                               reply(st.ok() ? OkReply() : ErrorReply(st));
+                             });
+               });
+}
+
+// DS.DUMP session
+void CmdDump(Connection& conn, const Args& args) {
+  if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
+  OnOwnerShard(conn, "ds.dump", args[1],
+               [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
+                 owner.sessions().FindOrCreate(key)->Dump(
+                     [reply = std::move(reply)](Result<std::optional<std::string>> r) {
+                       if (!r.ok()) return reply(ErrorReply(r.status()));
+                       std::string out;
+                       if (r->has_value()) {
+                         protocol::AppendBulk(out, **r);
+                       } else {
+                         protocol::AppendNull(out);
+                       }
+                       reply(std::move(out));
+                     });
+               });
+}
+
+}  // namespace ds::server

@@ -1,0 +1,60 @@
+#include "server/shard.h"
+
+#include "server/connection.h"
+
+namespace ds::server {
+
+namespace {
+// How often a shard looks for idle sessions to evict and re-counts resident memory.
+constexpr std::chrono::seconds kMaintenanceInterval{1};
+}  // namespace
+
+Shard::Shard(size_t index, Deps deps)
+    : index_(index),
+      deps_(deps),
+      work_(boost::asio::make_work_guard(loop_)),
+      sessions_(session::ActorEnv{loop_, deps.reader, deps.writer, deps.clock, deps.options,
+                                  session_stats_, deps.logger}),
+      maintenance_timer_(loop_) {}
+
+Shard::~Shard() { StopAndJoin(); }
+
+void Shard::Start() {
+  ScheduleMaintenance();
+  thread_ = std::thread([this] {
+    thread_id_ = std::this_thread::get_id();
+    loop_.run();
+  });
+}
+
+void Shard::StopAndJoin() {
+  work_.reset();
+  loop_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Shard::ScheduleMaintenance() {
+  maintenance_timer_.expires_after(kMaintenanceInterval);
+  maintenance_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    sessions_.Maintain(std::chrono::steady_clock::now());
+    ScheduleMaintenance();
+  });
+}
+
+void Shard::AddConnection(const std::shared_ptr<Connection>& conn) {
+  connections_[conn->id()] = conn;
+}
+
+void Shard::RemoveConnection(uint64_t id) { connections_.erase(id); }
+
+void Shard::DrainConnections() {
+  // Copy first: draining may close a connection, which removes it from the map.
+  std::vector<std::shared_ptr<Connection>> live;
+  for (auto& [id, weak] : connections_) {
+    if (auto conn = weak.lock()) live.push_back(std::move(conn));
+  }
+  for (auto& conn : live) conn->Drain();
+}
+
+}  // namespace ds::server

@@ -1,0 +1,81 @@
+// Shard: one worker thread with its own event loop and its own share of the sessions.
+//
+// Sessions are spread over shards by a hash of the session key, and a shard's sessions are
+// touched only by its thread: shared-nothing, so throughput grows with cores and a busy
+// session stalls only its own shard's loop for the microseconds a request takes. Connections
+// are spread over shards too (round robin at accept); a request whose session lives on
+// another shard is posted there, and its reply posted back (server/commands.cc).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/log.h"
+#include "server/command_stats.h"
+#include "session/session_table.h"
+
+namespace ds::server {
+
+class Connection;
+
+class Shard {
+ public:
+  struct Deps {
+    session::StoreExecutor& reader;
+    session::WritePath& writer;
+    session::Clock& clock;
+    const session::SessionOptions& options;
+    Logger& logger;
+  };
+
+  Shard(size_t index, Deps deps);
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+  ~Shard();
+
+  size_t index() const { return index_; }
+  boost::asio::io_context& loop() { return loop_; }
+
+  // Starts the thread that runs the loop.
+  void Start();
+  // Stops the loop (pending handlers are abandoned) and joins the thread.
+  void StopAndJoin();
+  bool InThisThread() const { return std::this_thread::get_id() == thread_id_.load(); }
+
+  // --- Used only on this shard's thread -------------------------------------------------
+  session::SessionTable& sessions() { return sessions_; }
+  session::SessionStats& session_stats() { return session_stats_; }
+  CommandStats& command_stats() { return command_stats_; }
+
+  void AddConnection(const std::shared_ptr<Connection>& conn);
+  void RemoveConnection(uint64_t id);
+  // Asks every connection to finish the requests it has and close (graceful shutdown).
+  void DrainConnections();
+  size_t connection_count() const { return connections_.size(); }
+
+ private:
+  void ScheduleMaintenance();
+
+  const size_t index_;
+  Deps deps_;
+  boost::asio::io_context loop_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::atomic<std::thread::id> thread_id_{};
+
+  session::SessionStats session_stats_;
+  CommandStats command_stats_;
+  session::SessionTable sessions_;
+  boost::asio::steady_timer maintenance_timer_;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace ds::server

@@ -1,0 +1,182 @@
+// SessionActor: the single owner of one browser session's state (SPEC §2, §3).
+//
+// Every request for a session is applied by its actor, one at a time, on the event loop of the
+// shard the session hashes to — so all requests for a session happen in one total order, and
+// no lock is needed anywhere in this class.
+//
+// Life of an actor
+//   loading  -> the first request starts a store read; requests that arrive meanwhile wait in
+//               order. A missing object means an empty session.
+//   ready    -> requests are applied to the in-memory SessionState and acknowledged at once.
+//               Each accepted change marks the session dirty and triggers a flush.
+//   broken   -> the stored object could not be decoded; every request fails with that error
+//               (except DS.DELETE) until the actor is evicted and reloaded.
+//
+// Flushing (write-through with coalescing)
+//   At most one store write is in flight per session. A change accepted while a write is in
+//   flight rides along in the next write, so a burst of N stashes costs at most two writes.
+//   There is no timer: the next write starts the moment the previous one completes. The first
+//   write of a session is create-only; later ones are if-match on the last etag, so a second
+//   writer (another daemon on the same bucket) can never be overwritten blindly.
+//
+// Conflicts (SPEC §5)
+//   A precondition failure means someone else changed the stored session. The actor reloads
+//   it and re-applies, on top of what it found, every mutation it has accepted but not yet
+//   committed. Mutations carry their write times and SessionState::Apply is per-key
+//   last-write-wins, so the result is the per-key merge of both writers. Then it writes again.
+//   A write whose reply was lost (OutcomeUnknown) is resolved the same way: re-read, and if
+//   the stored bytes are exactly what was sent, the write happened.
+//
+// Failures
+//   Transient store failures are retried with jittered exponential backoff, forever: an
+//   accepted write is never dropped. DS.SYNC lets a client wait until the store has
+//   everything accepted so far.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/log.h"
+#include "common/result.h"
+#include "session/clock.h"
+#include "session/session_options.h"
+#include "session/session_state.h"
+#include "session/session_stats.h"
+#include "session/store_executor.h"
+#include "session/write_path.h"
+
+namespace ds::session {
+
+// Everything an actor needs from its shard. All references outlive the actor.
+struct ActorEnv {
+  boost::asio::io_context& loop;
+  StoreExecutor& reader;
+  WritePath& writer;
+  Clock& clock;
+  const SessionOptions& options;
+  SessionStats& stats;
+  Logger& logger;
+};
+
+struct RecoverRequest {
+  std::string view;
+  int64_t vsn = 1;
+  MountKind mount = MountKind::kDead;
+  std::vector<KeyScope> keys;
+};
+
+// True if a recover with these arguments could return or clear anything. When false the
+// reply is `not_found` and the store is not touched (SPEC §3: a mount with nothing in scope
+// does no I/O, so crawlers' dead renders cannot fill the bucket).
+bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys);
+
+class SessionActor : public std::enable_shared_from_this<SessionActor> {
+ public:
+  SessionActor(ActorEnv env, std::string session_key);
+  SessionActor(const SessionActor&) = delete;
+  SessionActor& operator=(const SessionActor&) = delete;
+  ~SessionActor();
+
+  const std::string& key() const { return key_; }
+
+  // Each operation completes exactly once through its callback, on the shard's loop
+  // (possibly before the call returns).
+
+  // DS.STASH. `m.kind` must be kStash; the actor stamps the write time.
+  void Stash(Mutation m, std::function<void(Status)> done);
+  // DS.RECOVER.
+  void Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done);
+  // DS.DROP: the number of keys removed.
+  void Drop(std::string view, std::vector<std::string> keys,
+            std::function<void(Result<size_t>)> done);
+  // DS.RESET: whether a slice was removed.
+  void Reset(std::string view, std::function<void(Result<bool>)> done);
+  // DS.DELETE: whether the session existed.
+  void Delete(std::function<void(Result<bool>)> done);
+  // DS.SYNC: OK once everything accepted before this call is durable, Timeout after `timeout`.
+  void Sync(std::chrono::milliseconds timeout, std::function<void(Status)> done);
+  // DS.DUMP: the session as its stored JSON envelope, or nullopt if there is none.
+  void Dump(std::function<void(Result<std::optional<std::string>>)> done);
+
+  // True when dropping this actor loses nothing: loaded, every accepted write durable, nobody
+  // waiting. The session table evicts only such actors.
+  bool Evictable() const;
+  // True while accepted writes are not yet durable (dirty or being written).
+  bool HasUndurableWrites() const { return dirty_ || write_in_flight_; }
+  size_t ApproximateBytes() const;
+
+ private:
+  enum class Phase { kNew, kLoading, kReady, kBroken };
+  using Waiter = std::function<void(const Status&)>;
+
+  // Runs `op` now if the actor is ready, else queues it behind the load (starting it). `op`
+  // receives the load's failure, if the load failed.
+  void WhenReady(Waiter op);
+  void StartLoad();
+  void OnLoaded(Result<store::Object> result);
+  void FinishLoad(const Status& status);
+
+  // Clears an expired session (SPEC §3 "TTL"): it then reads as empty and the next flush
+  // deletes its object.
+  void ExpireIfDue();
+  // Applies an accepted mutation, records it for a possible rebase, and starts a flush.
+  ApplyOutcome Accept(Mutation m);
+  Micros NextWriteTime();
+
+  void MaybeFlush();
+  void OnWriteDone(Result<std::string> result);
+  void OnRemoveDone(const Status& status);
+  void OnWriteCommitted(std::optional<std::string> etag);
+  void ResolveUnknownOutcome();
+  void Rebase(Result<store::Object> stored);
+  void RetryLater(const Status& failure);
+  void NotifySyncWaiters();
+  std::string ObjectKey() const { return env_.options.key_prefix + key_; }
+
+  ActorEnv env_;
+  const std::string key_;
+  Phase phase_ = Phase::kNew;
+  Status broken_;
+  std::vector<Waiter> waiting_;          // requests queued behind the load
+  std::chrono::steady_clock::time_point load_started_;
+
+  SessionState state_;
+  std::optional<std::string> etag_;      // etag of the stored object; nullopt if none stored
+  Micros last_write_time_ = 0;
+
+  // Flush bookkeeping. Mutations move from `unflushed_` to `in_flight_` when a write starts;
+  // both are replayed if the write loses a race with another writer.
+  std::vector<Mutation> unflushed_;
+  std::vector<Mutation> in_flight_;
+  std::string in_flight_bytes_;
+  bool dirty_ = false;             // accepted changes not yet handed to a write
+  bool write_in_flight_ = false;   // a write, delete or conflict re-read is running
+  bool retry_pending_ = false;     // waiting for a backoff timer
+  uint64_t accepted_seq_ = 0;      // number of changes accepted so far
+  uint64_t in_flight_seq_ = 0;     // accepted_seq_ when the running write was started
+  uint64_t durable_seq_ = 0;       // everything up to here is in the store
+  std::chrono::milliseconds retry_delay_{0};
+  boost::asio::steady_timer retry_timer_;
+  std::minstd_rand jitter_;
+  bool write_failure_logged_ = false;
+
+  struct SyncWaiter {
+    uint64_t target;
+    std::function<void(Status)> done;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::list<SyncWaiter> sync_waiters_;
+};
+
+}  // namespace ds::session

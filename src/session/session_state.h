@@ -1,0 +1,145 @@
+// SessionState: the contents of one browser session and the rules that change it (SPEC §3).
+//
+// A session holds slices, one per LiveView module ("view"). A slice has a shape version (vsn)
+// and data: key -> value, where each value is canonical JSON text (codec/json.h) together with
+// the wall-clock time of its last write. This class is pure logic — no I/O, no clocks, no
+// threads: the session actor (session_actor.h) owns one, feeds it Mutations in arrival order
+// and persists it through the store.
+//
+// Why mutations carry their own write times, and Apply() compares them key by key:
+// when another daemon changed the same stored session (a precondition failure on write), the
+// actor reloads the stored state and re-applies its not-yet-committed mutations onto it. Each
+// key then keeps whichever write is newer, so two writers never clobber each other's keys and
+// writes to the same key resolve last-write-wins. Locally, times only increase, so Apply()
+// always takes the new write.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "common/status.h"
+
+namespace ds::session {
+
+using Micros = int64_t;  // microseconds since the Unix epoch (wall clock)
+
+enum class MountKind { kDead, kFresh, kRejoin };
+enum class Scope { kSession, kReconnect };
+
+// Caps checked at stash time (SPEC §3 "Limits"). A stash over any of them fails with
+// Status::Limit and changes nothing.
+struct Limits {
+  size_t max_value_bytes = size_t{64} * 1024;      // canonical JSON text of one value
+  size_t max_session_bytes = size_t{1024} * 1024;  // sum over views of view name + keys + values
+  size_t max_keys_per_view = 256;
+  size_t max_views = 64;
+  size_t max_key_bytes = 256;
+  size_t max_view_bytes = 256;
+};
+
+struct StoredValue {
+  std::string json;  // canonical JSON text
+  Micros written_at = 0;
+
+  friend bool operator==(const StoredValue&, const StoredValue&) = default;
+};
+
+struct Slice {
+  int64_t vsn = 1;
+  Micros vsn_at = 0;  // when this vsn was set: a stash of another vsn older than this loses
+  std::map<std::string, StoredValue, std::less<>> data;
+
+  friend bool operator==(const Slice&, const Slice&) = default;
+};
+
+// One accepted change. Stash entries are key -> canonical JSON text.
+struct Mutation {
+  enum class Kind {
+    kStash,  // set entries of `view` at `vsn` (another vsn replaces the slice wholesale)
+    kDrop,   // remove `keys` of `view`
+    kReset,  // remove the whole slice of `view`
+    kTouch,  // refresh last_seen_at only
+  };
+  Kind kind = Kind::kTouch;
+  std::string view;
+  int64_t vsn = 1;
+  std::vector<std::pair<std::string, std::string>> entries;  // kStash
+  std::vector<std::string> keys;                             // kDrop
+  Micros at = 0;
+
+  friend bool operator==(const Mutation&, const Mutation&) = default;
+};
+
+struct KeyScope {
+  std::string key;
+  Scope scope = Scope::kSession;
+};
+
+struct RecoverReply {
+  enum class Outcome { kRecovered, kNotFound, kVsnMismatch };
+  Outcome outcome = Outcome::kNotFound;
+  int64_t stored_vsn = 0;  // vsn of the stored slice; 0 when there is none
+  std::vector<std::pair<std::string, std::string>> values;  // key -> JSON text, request order
+};
+
+struct ApplyOutcome {
+  bool changed = false;  // the state differs from before
+  size_t removed = 0;    // keys removed (kDrop), or 1 if a slice was removed (kReset)
+};
+
+class SessionState {
+ public:
+  bool empty() const { return views_.empty(); }
+  Micros last_seen_at() const { return last_seen_at_; }
+  const std::map<std::string, Slice, std::less<>>& views() const { return views_; }
+
+  // Checks a kStash mutation against the limits as if it were applied now. Returns
+  // Status::Limit with a message naming the limit, the view and key, and the configured value.
+  Status CheckStash(const Mutation& m, const Limits& limits) const;
+
+  // Applies `m` with per-key last-write-wins (see the file comment). Updates last_seen_at to
+  // max(last_seen_at, m.at).
+  ApplyOutcome Apply(const Mutation& m);
+
+  // Computes the reply to a recover (SPEC §3 "Reads"). Does not change the state. For a fresh
+  // mount whose view has stored reconnect-scope keys, `*clear` receives the kDrop mutation the
+  // caller must apply (and persist) to clear them; otherwise it is reset to nullopt.
+  // When the stored slice's vsn differs from `vsn`, the reply is kVsnMismatch with the stored
+  // vsn and every stored key of the slice, whatever its scope (the adapter migrates the old
+  // shape as a whole, then applies the scopes of the new one), and `*clear` is nullopt.
+  RecoverReply Recover(std::string_view view, int64_t vsn, MountKind mount,
+                       const std::vector<KeyScope>& keys, Micros now,
+                       std::optional<Mutation>* clear) const;
+
+  // True when the session was last seen more than `ttl` ago.
+  bool Expired(Micros now, Micros ttl) const { return last_seen_at_ + ttl < now; }
+
+  // Approximate bytes of memory held (for the resident-memory cap and INFO).
+  size_t ApproximateBytes() const;
+
+  // Bytes counted against Limits::max_session_bytes.
+  size_t DataBytes() const;
+
+  // --- The stored envelope (docs/STORAGE.md) ---------------------------------------------
+  // Versioned JSON: {"format":1,"writer":..,"last_seen_at":..,"views":{view:{"vsn":..,
+  // "vsn_at":..,"data":{key:{"t":..,"v":<value>}}}}}
+  std::string Encode(std::string_view writer_id) const;
+  static Result<SessionState> Decode(std::string_view bytes);
+  // Same, and stores the envelope's writer id in `*writer_id` on success (for diagnostics).
+  static Result<SessionState> Decode(std::string_view bytes, std::string* writer_id);
+
+  friend bool operator==(const SessionState&, const SessionState&) = default;
+
+ private:
+  std::map<std::string, Slice, std::less<>> views_;
+  Micros last_seen_at_ = 0;
+};
+
+}  // namespace ds::session

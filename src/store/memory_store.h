@@ -1,0 +1,69 @@
+// MemoryStore: a Store held in process memory, exactly faithful to the CAS contract.
+//
+// Used by tests and by `--store memory:` for quick development (nothing survives a restart).
+// Tests can inject the failures a real object store produces (SPEC §5) through FaultPlan: each
+// queued fault applies to the next operation of its kind, in order.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "store/store.h"
+
+namespace ds::store {
+
+enum class Fault {
+  kTransient,             // fail with Unavailable, change nothing
+  kSlow,                  // wait `delay`, then behave normally
+  kPreconditionFailed,    // fail a conditional Put with PreconditionFailed, change nothing
+  kCommitThenLoseReply,   // apply the Put, then report OutcomeUnknown as if the reply was lost
+};
+
+enum class Operation { kGet, kPut, kDelete, kList };
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore() = default;
+
+  Result<Object> Get(std::string_view key, std::string_view if_none_match = {}) override;
+  Result<std::string> Put(std::string_view key, std::string_view data,
+                          const WriteCondition& condition) override;
+  Status Delete(std::string_view key) override;
+  Result<ListPage> List(std::string_view prefix, std::string_view continuation,
+                        size_t max_keys) override;
+  std::string Describe() const override { return "memory"; }
+
+  // --- Test hooks -------------------------------------------------------------------------
+  // Queues a fault for the next operation of kind `op`.
+  void InjectFault(Operation op, Fault fault,
+                   std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  // Number of operations of kind `op` served so far (faulted ones included).
+  uint64_t OperationCount(Operation op) const;
+  // Number of objects currently stored.
+  size_t Size() const;
+
+ private:
+  struct Entry {
+    std::string data;
+    std::string etag;
+  };
+  struct QueuedFault {
+    Fault fault;
+    std::chrono::milliseconds delay;
+  };
+
+  // Pops the next queued fault for `op`, if any. REQUIRES: mu_ held.
+  bool TakeFault(Operation op, QueuedFault* out);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> objects_;
+  std::map<Operation, std::deque<QueuedFault>> faults_;
+  std::map<Operation, uint64_t> counts_;
+  uint64_t next_generation_ = 1;  // etags are "g<generation>", never reused
+};
+
+}  // namespace ds::store

@@ -1,0 +1,86 @@
+// Store: where session objects live durably. One interface, several implementations (memory,
+// file, s3), all with the compare-and-swap contract of S3 conditional writes (SPEC §5):
+//
+//   - Get returns the bytes and an etag, or NotFound. With `if_none_match` set to the etag the
+//     caller already holds, it returns NotModified when the object is unchanged (a cheap
+//     revalidation of a cached copy).
+//   - Put is unconditional, create-only (fails if the object exists) or if-match (fails if the
+//     current etag differs or the object is gone). A failed condition is PreconditionFailed,
+//     never confused with a transient failure.
+//   - An etag is never reused for different contents of the same key, also after a delete and a
+//     re-create. Treat etags as opaque strings.
+//   - Delete removes the object; deleting a missing object succeeds (as in S3).
+//   - List returns keys with their etags under a prefix, in key order, a page at a time.
+//
+// Error codes callers must distinguish: NotFound, NotModified, PreconditionFailed, and the
+// transient ones (Unavailable, Timeout, OutcomeUnknown — see Status::IsTransient). A store
+// never retries a conditional write whose outcome it cannot tell; it reports OutcomeUnknown and
+// the caller re-reads to find out (session/write_path.h).
+//
+// Thread safety: every method may be called concurrently from any number of threads. Methods
+// block until the operation completes; the daemon calls them from its store thread pool, never
+// from a shard's event loop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/status.h"
+
+namespace ds::store {
+
+struct Object {
+  std::string data;
+  std::string etag;
+};
+
+struct WriteCondition {
+  enum class Kind { kNone, kCreateOnly, kIfMatch };
+  Kind kind = Kind::kNone;
+  std::string etag;  // kIfMatch only
+
+  static WriteCondition None() { return {}; }
+  static WriteCondition CreateOnly() { return {Kind::kCreateOnly, {}}; }
+  static WriteCondition IfMatch(std::string etag) { return {Kind::kIfMatch, std::move(etag)}; }
+};
+
+struct ListEntry {
+  std::string key;
+  std::string etag;
+  uint64_t size = 0;
+};
+
+struct ListPage {
+  std::vector<ListEntry> entries;
+  // Empty when this is the last page; otherwise pass it as `continuation` to get the next.
+  std::string continuation;
+};
+
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  virtual Result<Object> Get(std::string_view key, std::string_view if_none_match = {}) = 0;
+
+  // Returns the etag of the stored object.
+  virtual Result<std::string> Put(std::string_view key, std::string_view data,
+                                  const WriteCondition& condition) = 0;
+
+  virtual Status Delete(std::string_view key) = 0;
+
+  // At most `max_keys` entries (> 0) with keys starting with `prefix`, in byte order.
+  virtual Result<ListPage> List(std::string_view prefix, std::string_view continuation,
+                                size_t max_keys) = 0;
+
+  // A short description for logs and INFO, e.g. "memory" or "file:/var/lib/ds".
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace ds::store

@@ -1,0 +1,121 @@
+// End-to-end: starting, configuring, securing and stopping the daemon (SPEC §4 security, §7).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "daemon_process.h"
+#include "resp_client.h"
+
+namespace ds::testing {
+namespace {
+
+std::string TempFile(const std::string& name, const std::string& contents) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << contents;
+  return path;
+}
+
+TEST(OperationsTest, HelpListsEveryFlag) {
+  CommandOutput out = RunCommand(DaemonPath() + " --help");
+  EXPECT_EQ(out.exit_code, 0);
+  for (const char* flag : {"--bind", "--port", "--store", "--auth-token-file", "--config",
+                           "--check-config", "--ttl", "--max-value-bytes", "--shards"}) {
+    EXPECT_NE(out.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(OperationsTest, CheckConfigValidatesAndPrints) {
+  std::string toml = TempFile("ok.toml", "port = 7500\nmax_value_bytes = \"32KiB\"\nttl = \"2d\"\n");
+  CommandOutput out = RunCommand(DaemonPath() + " --config " + toml + " --check-config");
+  EXPECT_EQ(out.exit_code, 0) << out.out;
+  EXPECT_NE(out.out.find("port = 7500"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("max_value_bytes = 32768"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("ttl = \"172800s\""), std::string::npos) << out.out;
+
+  // Flags override the file; the environment sits between them.
+  out = RunCommand("DURABLE_STASH_PORT=7600 " + DaemonPath() + " --config " + toml +
+                   " --check-config");
+  EXPECT_NE(out.out.find("port = 7600"), std::string::npos) << out.out;
+  out = RunCommand("DURABLE_STASH_PORT=7600 " + DaemonPath() + " --config " + toml +
+                   " --port 7700 --check-config");
+  EXPECT_NE(out.out.find("port = 7700"), std::string::npos) << out.out;
+
+  std::string bad = TempFile("bad.toml", "prot = 1\n");
+  out = RunCommand(DaemonPath() + " --config " + bad + " --check-config 2>&1");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.out.find("unknown setting \"prot\""), std::string::npos) << out.out;
+}
+
+TEST(OperationsTest, RemoteBindWithoutTokenIsRefused) {
+  CommandOutput out = RunCommand(DaemonPath() + " --bind 0.0.0.0 --check-config 2>&1");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.out.find("without an auth token"), std::string::npos) << out.out;
+}
+
+TEST(OperationsTest, AuthTokenFromFileIsRequired) {
+  std::string token_file = TempFile("token", "s3cret\n");
+  DaemonProcess d({"--store", "memory:", "--auth-token-file", token_file});
+  ASSERT_TRUE(d.Start()) << d.Log();
+  RespClient c(d.port());
+  EXPECT_EQ(c.Call({"PING"}).ErrorKind(), "NOAUTH");
+  EXPECT_EQ(c.Call({"DS.STASH", "s", "V", "1", "k", "1"}).ErrorKind(), "NOAUTH");
+  EXPECT_EQ(c.Call({"AUTH", "wrong"}).ErrorKind(), "WRONGPASS");
+  EXPECT_EQ(c.Call({"AUTH", "s3cret"}).Debug(), "+OK");
+  EXPECT_EQ(c.Call({"PING"}).Debug(), "+PONG");
+  // HELLO with AUTH in one step, as client libraries do.
+  RespClient c2(d.port());
+  EXPECT_EQ(c2.Call({"HELLO", "2", "AUTH", "default", "s3cret"}).type, RespValue::Type::kArray);
+  EXPECT_EQ(c2.Call({"PING"}).Debug(), "+PONG");
+  // The token is never in the log.
+  EXPECT_EQ(d.Log().find("s3cret"), std::string::npos);
+}
+
+TEST(OperationsTest, AuthTokenFromEnvironment) {
+  DaemonProcess d({"--store", "memory:"}, {"DURABLE_STASH_AUTH_TOKEN=envtoken"});
+  ASSERT_TRUE(d.Start()) << d.Log();
+  RespClient c(d.port());
+  EXPECT_EQ(c.Call({"PING"}).ErrorKind(), "NOAUTH");
+  EXPECT_EQ(c.Call({"AUTH", "envtoken"}).Debug(), "+OK");
+}
+
+TEST(OperationsTest, SigtermDrainsAndExitsZero) {
+  DaemonProcess d({"--store", "memory:"});
+  ASSERT_TRUE(d.Start()) << d.Log();
+  RespClient c(d.port());
+  ASSERT_EQ(c.Call({"DS.STASH", "s", "V", "1", "k", "1"}).Debug(), "+OK");
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0) << d.Log();
+  EXPECT_NE(d.Log().find("event=shutdown_complete"), std::string::npos) << d.Log();
+  EXPECT_NE(d.Log().find("sessions_not_durable=0"), std::string::npos) << d.Log();
+  EXPECT_TRUE(c.PeerClosed());
+}
+
+TEST(OperationsTest, LogLinesAreStructuredAndHoldNoValues) {
+  DaemonProcess d({"--store", "memory:"});
+  ASSERT_TRUE(d.Start()) << d.Log();
+  {
+    RespClient c(d.port());
+    ASSERT_EQ(c.Call({"DS.STASH", "s", "V", "1", "k", "\"private-value-123\""}).Debug(), "+OK");
+  }
+  d.Signal(SIGTERM);
+  ASSERT_EQ(d.Wait(), 0);
+  std::string log = d.Log();
+  EXPECT_EQ(log.find("private-value-123"), std::string::npos);
+  size_t start = 0;
+  while (start < log.size()) {
+    size_t end = log.find('\n', start);
+    std::string line = log.substr(start, end - start);
+    EXPECT_EQ(line.rfind("ts=", 0), 0u) << line;
+    EXPECT_NE(line.find(" level="), std::string::npos) << line;
+    EXPECT_NE(line.find(" event="), std::string::npos) << line;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+}  // namespace ds::testing
