@@ -6,13 +6,14 @@
 // A second SIGINT stops at once. Exit codes: 0 clean stop; 1 some accepted writes could not
 // be made durable (each such session is logged with its key); 2 bad configuration or start
 // failure.
+#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
-
-#include <boost/asio/signal_set.hpp>
 
 #include "common/log.h"
 #include "config/config.h"
@@ -31,9 +32,7 @@ std::optional<std::string> GetEnv(const char* name) {
   return std::string(v);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   ds::Result<ds::config::LoadOutcome> loaded = ds::config::LoadConfig(argc, argv, GetEnv);
   if (!loaded.ok()) {
     std::fprintf(stderr, "durable-stashd: %s\n", loaded.status().message().c_str());
@@ -62,7 +61,8 @@ int main(int argc, char** argv) {
 
   ds::Result<std::unique_ptr<ds::store::Store>> store = ds::store::OpenStore(config.store);
   if (!store.ok()) {
-    logger.Error("store_open_failed", {{"store", config.store}, {"error", store.status().message()}});
+    logger.Error("store_open_failed",
+                 {{"store", config.store}, {"error", store.status().message()}});
     return kExitConfig;
   }
 
@@ -90,4 +90,17 @@ int main(int argc, char** argv) {
   }
   size_t not_durable = server.Run();
   return not_durable == 0 ? kExitOk : kExitNotDurable;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Nothing in the engine throws across module boundaries; this catches what the standard
+  // library itself may throw (std::bad_alloc) so the process ends with a message, not abort().
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "durable-stashd: fatal: %s\n", e.what());
+    return kExitConfig;
+  }
 }

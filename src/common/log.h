@@ -12,10 +12,10 @@
 
 #include <functional>
 #include <initializer_list>
-#include <type_traits>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace ds {
@@ -29,8 +29,8 @@ struct LogField {
   LogField(std::string_view k, std::string_view v) : key(k), value(v) {}
   LogField(std::string_view k, const char* v) : key(k), value(v) {}
   template <typename N>
-    requires std::is_arithmetic_v<N>
-  LogField(std::string_view k, N n) : key(k), value(std::to_string(n)) {}
+  requires std::is_arithmetic_v<N> LogField(std::string_view k, N n)
+      : key(k), value(std::to_string(n)) {}
 };
 
 class Logger {

@@ -38,15 +38,11 @@ class Status {
 
   static Status OK() { return {}; }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-  static Status NotModified(std::string msg) {
-    return {StatusCode::kNotModified, std::move(msg)};
-  }
+  static Status NotModified(std::string msg) { return {StatusCode::kNotModified, std::move(msg)}; }
   static Status PreconditionFailed(std::string msg) {
     return {StatusCode::kPreconditionFailed, std::move(msg)};
   }
-  static Status Unavailable(std::string msg) {
-    return {StatusCode::kUnavailable, std::move(msg)};
-  }
+  static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
   static Status OutcomeUnknown(std::string msg) {
     return {StatusCode::kOutcomeUnknown, std::move(msg)};
   }
@@ -55,9 +51,7 @@ class Status {
   }
   static Status BadValue(std::string msg) { return {StatusCode::kBadValue, std::move(msg)}; }
   static Status Limit(std::string msg) { return {StatusCode::kLimit, std::move(msg)}; }
-  static Status Corruption(std::string msg) {
-    return {StatusCode::kCorruption, std::move(msg)};
-  }
+  static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
   static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
   static Status Timeout(std::string msg) { return {StatusCode::kTimeout, std::move(msg)}; }
   static Status ShuttingDown(std::string msg) {

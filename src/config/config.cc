@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -9,10 +11,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace ds::config {
 namespace {
@@ -24,7 +23,8 @@ Result<uint64_t> ParseUint(std::string_view name, std::string_view text) {
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
-    return Status::InvalidArgument(fmt::format("{}: expected a whole number, got \"{}\"", name, text));
+    return Status::InvalidArgument(
+        fmt::format("{}: expected a whole number, got \"{}\"", name, text));
   }
   return v;
 }
@@ -36,10 +36,17 @@ Result<uint64_t> ParseSize(std::string_view name, std::string_view text) {
   Result<uint64_t> number = ParseUint(name, text.substr(0, digits));
   std::string unit(text.substr(digits));
   std::transform(unit.begin(), unit.end(), unit.begin(), ::tolower);
-  static const std::map<std::string, uint64_t> kUnits = {
-      {"", 1},           {"b", 1},           {"k", 1ULL << 10}, {"kb", 1ULL << 10},
-      {"kib", 1ULL << 10}, {"m", 1ULL << 20}, {"mb", 1ULL << 20}, {"mib", 1ULL << 20},
-      {"g", 1ULL << 30}, {"gb", 1ULL << 30}, {"gib", 1ULL << 30}};
+  static const std::map<std::string, uint64_t> kUnits = {{"", 1},
+                                                         {"b", 1},
+                                                         {"k", 1ULL << 10},
+                                                         {"kb", 1ULL << 10},
+                                                         {"kib", 1ULL << 10},
+                                                         {"m", 1ULL << 20},
+                                                         {"mb", 1ULL << 20},
+                                                         {"mib", 1ULL << 20},
+                                                         {"g", 1ULL << 30},
+                                                         {"gb", 1ULL << 30},
+                                                         {"gib", 1ULL << 30}};
   auto u = kUnits.find(unit);
   if (!number.ok() || u == kUnits.end()) {
     return Status::InvalidArgument(
@@ -194,6 +201,12 @@ const std::vector<Option>& Options() {
       {"max-views", "Views one session may hold (default 64)", SetCount(&Config::max_views)},
       {"max-key-bytes", "Longest key name (default 256)", SetSize(&Config::max_key_bytes)},
       {"max-view-bytes", "Longest view name (default 256)", SetSize(&Config::max_view_bytes)},
+      {"sweep-interval",
+       "Time between background sweeps that delete expired sessions from the store (default "
+       "1h; 0 turns the sweep off)",
+       SetDuration(&Config::sweep_interval)},
+      {"sweep-rate", "Sessions the sweep checks per second at most (default 50)",
+       SetCount(&Config::sweep_rate)},
       {"log-level", "debug, info, warn or error (default info)", SetString(&Config::log_level)},
       {"shutdown-timeout", "Longest a graceful stop waits for the store (default 30s)",
        SetDuration(&Config::shutdown_timeout)},
@@ -281,7 +294,8 @@ Result<LoadOutcome> LoadConfig(
   std::string config_file;
   bool check_config = false;
   bool version = false;
-  app.add_option("--config", config_file, "TOML file with settings (keys as the flags, '_' for '-')");
+  app.add_option("--config", config_file,
+                 "TOML file with settings (keys as the flags, '_' for '-')");
   app.add_flag("--check-config", check_config,
                "Validate the configuration, print it, and exit (0 if valid)");
   app.add_flag("--version", version, "Print the version and exit");
@@ -337,8 +351,8 @@ Status Validate(const Config& c) {
   }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {
-    return Status::InvalidArgument(fmt::format(
-        "--log-level: expected debug, info, warn or error, got \"{}\"", c.log_level));
+    return Status::InvalidArgument(
+        fmt::format("--log-level: expected debug, info, warn or error, got \"{}\"", c.log_level));
   }
   if (c.store_threads == 0) return Status::InvalidArgument("--store-threads must be at least 1");
   if (c.max_value_bytes == 0 || c.max_session_bytes < c.max_value_bytes) {
@@ -374,6 +388,8 @@ std::string Describe(const Config& c) {
   line("max_views", std::to_string(c.max_views));
   line("max_key_bytes", std::to_string(c.max_key_bytes));
   line("max_view_bytes", std::to_string(c.max_view_bytes));
+  line("sweep_interval", quoted(std::to_string(c.sweep_interval.count()) + "s"));
+  line("sweep_rate", std::to_string(c.sweep_rate));
   line("log_level", quoted(c.log_level));
   line("shutdown_timeout", quoted(std::to_string(c.shutdown_timeout.count()) + "s"));
   return out;

@@ -28,7 +28,7 @@ struct Config {
   std::string auth_token;  // empty: no AUTH required
   bool allow_remote_without_auth = false;
   size_t max_clients = 10000;
-  size_t max_request_bytes = 16 * 1024 * 1024;  // one request, all arguments together
+  size_t max_request_bytes = size_t{16} * 1024 * 1024;  // one request, all arguments together
 
   // Engine
   std::string store = "memory:";
@@ -40,12 +40,14 @@ struct Config {
   std::chrono::seconds ttl{7 * 24 * 3600};
   std::chrono::seconds idle_timeout{300};
   size_t max_resident_bytes = size_t{1} << 30;
-  size_t max_value_bytes = 64 * 1024;
-  size_t max_session_bytes = 1024 * 1024;
+  size_t max_value_bytes = size_t{64} * 1024;
+  size_t max_session_bytes = size_t{1024} * 1024;
   size_t max_keys_per_view = 256;
   size_t max_views = 64;
   size_t max_key_bytes = 256;
   size_t max_view_bytes = 256;
+  std::chrono::seconds sweep_interval{3600};  // between TTL sweeps of the store; 0: never
+  size_t sweep_rate = 50;                     // sessions the sweep checks per second at most
 
   // Operations
   std::string log_level = "info";
@@ -62,9 +64,9 @@ struct LoadOutcome {
 };
 
 // Reads flags, the TOML file and the environment. `getenv` is injectable for tests.
-Result<LoadOutcome> LoadConfig(int argc, const char* const* argv,
-                               const std::function<std::optional<std::string>(const char*)>&
-                                   getenv);
+Result<LoadOutcome> LoadConfig(
+    int argc, const char* const* argv,
+    const std::function<std::optional<std::string>(const char*)>& getenv);
 
 // Rules that span several settings, e.g. a non-loopback bind needs an auth token.
 Status Validate(const Config& config);

@@ -42,8 +42,8 @@ struct LatencyHistogram {
 };
 
 struct CommandStats {
-  std::map<std::string, uint64_t> calls;   // by command name, e.g. "ds.stash"
-  std::map<std::string, uint64_t> errors;  // by error kind, e.g. "LIMIT"
+  std::map<std::string, uint64_t> calls;            // by command name, e.g. "ds.stash"
+  std::map<std::string, uint64_t> errors;           // by error kind, e.g. "LIMIT"
   std::map<std::string, LatencyHistogram> latency;  // by command name, session commands only
 
   CommandStats& operator+=(const CommandStats& o) {

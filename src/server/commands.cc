@@ -23,8 +23,8 @@ struct Command {
   std::string_view name;    // upper case, as matched
   std::string_view metric;  // lower case, as reported by INFO
   Handler handler;
-  int min_args;         // including the command name
-  int max_args;         // -1: no upper bound
+  int min_args;  // including the command name
+  int max_args;  // -1: no upper bound
   bool allowed_before_auth;
 };
 
@@ -225,7 +225,8 @@ void CmdClient(Connection& conn, const Args& args) {
   if (sub == "SETNAME" && args.size() == 3) {
     for (char c : args[2]) {
       if (c == ' ' || c == '\n' || c == '\r') {
-        return ReplyError(conn, "ERR", "Client names cannot contain spaces, newlines or special characters.");
+        return ReplyError(conn, "ERR",
+                          "Client names cannot contain spaces, newlines or special characters.");
       }
     }
     conn.name = std::string(args[2]);
@@ -239,9 +240,11 @@ void CmdClient(Connection& conn, const Args& args) {
     }
     return conn.Reply(BulkReply(conn.name));
   }
-  if (sub == "ID" && args.size() == 2) return conn.Reply(IntegerReply(static_cast<int64_t>(conn.id())));
-  ReplyError(conn, "ERR", "unknown CLIENT subcommand '" + Printable(args[1]) +
-                              "'; supported: SETNAME name, GETNAME, ID");
+  if (sub == "ID" && args.size() == 2)
+    return conn.Reply(IntegerReply(static_cast<int64_t>(conn.id())));
+  ReplyError(conn, "ERR",
+             "unknown CLIENT subcommand '" + Printable(args[1]) +
+                 "'; supported: SETNAME name, GETNAME, ID");
 }
 
 // redis-cli asks for COMMAND DOCS at start (for hints) and redis-benchmark for CONFIG GET:

@@ -1,10 +1,9 @@
 #include "server/connection.h"
 
-#include <cstring>
-#include <utility>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <cstring>
+#include <utility>
 
 #include "protocol/resp_writer.h"
 #include "server/commands.h"
@@ -20,9 +19,9 @@ Connection::Connection(Server& server, Shard& shard, boost::asio::ip::tcp::socke
       socket_(std::move(socket)),
       id_(id),
       parser_(protocol::ParserLimits{
-          .max_args = 1024 * 1024,
+          .max_args = size_t{1024} * 1024,
           .max_bulk_bytes = server.config().max_request_bytes,
-          .max_inline_bytes = 64 * 1024,
+          .max_inline_bytes = size_t{64} * 1024,
       }) {
   authenticated = server.config().auth_token.empty();
   boost::system::error_code ignored;
@@ -64,21 +63,21 @@ void Connection::ReadMore() {
       in_end_ -= in_start_;
       in_start_ = 0;
     }
-    if (in_.size() - in_end_ < kReadChunk) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
+    if (in_.size() - in_end_ < kReadChunk)
+      in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
   }
   reading_ = true;
-  socket_.async_read_some(
-      boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-        self->OnRead(ec, n);
-      });
+  socket_.async_read_some(boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
 }
 
 void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   reading_ = false;
   if (closed_) return;
   if (ec) {
-    if (ec == boost::asio::error::eof || (ec == boost::asio::error::operation_aborted && draining_)) {
+    if (ec == boost::asio::error::eof ||
+        (ec == boost::asio::error::operation_aborted && draining_)) {
       // The client finished sending (or we are stopping): answer what it sent, then close.
       draining_ = true;
       MaybeWrite();
@@ -94,7 +93,8 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   processing_ = true;
-  const size_t limit = server_.config().max_request_bytes + 64 * 1024;  // + framing overhead
+  const size_t limit =
+      server_.config().max_request_bytes + size_t{64} * 1024;  // + framing overhead
   while (in_start_ < in_end_ && !closed_ && !close_after_replies_ && !ShouldPauseReading()) {
     std::string_view input(in_.data() + in_start_, in_end_ - in_start_);
     auto state = parser_.Parse(input);

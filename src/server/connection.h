@@ -16,6 +16,7 @@
 // memory use is bounded by those limits and the request size limit.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -24,8 +25,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include "protocol/resp_parser.h"
 
@@ -70,9 +69,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 
  private:
-  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr size_t kReadChunk = size_t{16} * 1024;
   static constexpr size_t kMaxPendingReplies = 4096;
-  static constexpr size_t kMaxOutputBytes = 8 * 1024 * 1024;
+  static constexpr size_t kMaxOutputBytes = size_t{8} * 1024 * 1024;
 
   void ReadMore();
   void OnRead(const boost::system::error_code& ec, size_t n);
@@ -95,11 +94,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool processing_ = false;
 
-  Slot next_slot_ = 0;                         // slot number of the next request
-  Slot first_pending_ = 0;                     // slot number of pending_.front()
+  Slot next_slot_ = 0;      // slot number of the next request
+  Slot first_pending_ = 0;  // slot number of pending_.front()
   std::deque<std::optional<std::string>> pending_;
-  std::string out_;       // replies ready to write
-  std::string writing_;   // replies being written
+  std::string out_;      // replies ready to write
+  std::string writing_;  // replies being written
   bool write_in_flight_ = false;
   bool close_after_replies_ = false;
   bool draining_ = false;

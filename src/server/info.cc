@@ -3,15 +3,14 @@
 //
 // Counters live in each shard and are touched only by that shard's thread, so INFO posts a
 // collector to every shard and formats the sum once the last one has answered.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <boost/asio/post.hpp>
-#include <fmt/format.h>
 
 #include "server/command_handlers.h"
 #include "server/command_stats.h"
@@ -39,8 +38,8 @@ std::string Lower(std::string_view s) {
 
 std::string Format(Server& server, const Totals& t, const std::string& section) {
   auto want = [&](std::string_view name) {
-    return section.empty() || section == "all" || section == "default" ||
-           section == "everything" || section == name;
+    return section.empty() || section == "all" || section == "default" || section == "everything" ||
+           section == name;
   };
   std::string out;
   auto field = [&out](std::string_view k, const auto& v) { out += fmt::format("{}:{}\r\n", k, v); };
@@ -94,6 +93,13 @@ std::string Format(Server& server, const Totals& t, const std::string& section) 
     field("precondition_conflicts", s.precondition_conflicts);
     field("outcome_unknown_writes", s.outcome_unknown);
     field("writes_coalesced", s.flushes_coalesced);
+    const TtlSweeper::Stats& sweep = server.sweep_stats();
+    field("stored_sessions_at_last_sweep", sweep.listed_last_pass.load());
+    field("sweep_running", sweep.running.load() ? 1 : 0);
+    field("sweep_passes_completed", sweep.passes_completed.load());
+    field("sweep_listed_this_pass", sweep.listed.load());
+    field("sweep_checked", sweep.checked.load());
+    field("sweep_list_errors", sweep.list_errors.load());
     out += "\r\n";
   }
   if (want("latency")) {

@@ -3,14 +3,14 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <future>
-#include <thread>
-
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <future>
+#include <thread>
 
 #include "server/connection.h"
+#include "session/session_key.h"
 
 namespace ds::server {
 namespace {
@@ -59,12 +59,28 @@ Server::Server(const config::Config& config, store::Store& store, Logger& logger
       acceptor_(control_loop_),
       shutdown_timer_(control_loop_),
       executor_(store, config.store_threads),
-      write_path_(executor_) {
+      write_path_(executor_),
+      sweeper_(
+          control_loop_, executor_, clock_,
+          TtlSweeper::Options{config.sweep_interval, static_cast<double>(config.sweep_rate),
+                              session_options_.key_prefix, session_options_.ttl},
+          [this](const std::string& key, std::function<void()> done) {
+            CheckSessionExpiry(key, std::move(done));
+          },
+          logger_) {
   size_t n = ShardCount(config);
   for (size_t i = 0; i < n; ++i) {
     shards_.push_back(std::make_unique<Shard>(
         i, Shard::Deps{executor_, write_path_, clock_, session_options_, logger_}));
   }
+}
+
+void Server::CheckSessionExpiry(const std::string& key, std::function<void()> done) {
+  if (!session::IsValidSessionKey(key)) return done();  // not an object this daemon wrote
+  Shard& shard = ShardFor(key);
+  boost::asio::post(shard.loop(), [&shard, key, done = std::move(done)]() mutable {
+    shard.sessions().FindOrCreate(key)->CheckExpiry(std::move(done));
+  });
 }
 
 Server::~Server() {
@@ -84,12 +100,13 @@ Status Server::Start() {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::IOError("cannot listen on " + config_.bind + ":" +
-                           std::to_string(config_.port) + ": " + ec.message());
+    return Status::IOError("cannot listen on " + config_.bind + ":" + std::to_string(config_.port) +
+                           ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
   for (auto& shard : shards_) shard->Start();
   Accept();
+  sweeper_.Start();
   logger_.Info("listening", {{"addr", config_.bind + ":" + std::to_string(port_)},
                              {"shards", shards_.size()},
                              {"store", store_.Describe()},
@@ -105,31 +122,30 @@ Shard& Server::ShardFor(std::string_view session_key) {
 void Server::Accept() {
   Shard& shard = *shards_[next_shard_];
   next_shard_ = (next_shard_ + 1) % shards_.size();
-  acceptor_.async_accept(
-      shard.loop(), [this, &shard](const boost::system::error_code& ec,
-                                   boost::asio::ip::tcp::socket socket) {
-        if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec) {
-          if (connected_.load() >= config_.max_clients) {
-            rejected_connections_++;
-            boost::system::error_code ignored;
-            boost::asio::write(socket, boost::asio::buffer(std::string_view(
-                                           "-ERR max number of clients reached\r\n")),
-                               ignored);
-            socket.close(ignored);
-          } else {
-            connected_++;
-            total_connections_++;
-            uint64_t id = next_connection_id_++;
-            boost::asio::post(shard.loop(), [this, &shard, id, s = std::move(socket)]() mutable {
-              std::make_shared<Connection>(*this, shard, std::move(s), id)->Start();
-            });
-          }
-        } else {
-          logger_.Warn("accept_failed", {{"error", ec.message()}});
-        }
-        Accept();
-      });
+  acceptor_.async_accept(shard.loop(), [this, &shard](const boost::system::error_code& ec,
+                                                      boost::asio::ip::tcp::socket socket) {
+    if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      if (connected_.load() >= config_.max_clients) {
+        rejected_connections_++;
+        boost::system::error_code ignored;
+        boost::asio::write(
+            socket, boost::asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
+            ignored);
+        socket.close(ignored);
+      } else {
+        connected_++;
+        total_connections_++;
+        uint64_t id = next_connection_id_++;
+        boost::asio::post(shard.loop(), [this, &shard, id, s = std::move(socket)]() mutable {
+          std::make_shared<Connection>(*this, shard, std::move(s), id)->Start();
+        });
+      }
+    } else {
+      logger_.Warn("accept_failed", {{"error", ec.message()}});
+    }
+    Accept();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,6 +157,7 @@ void Server::RequestShutdown() {
     logger_.Info("shutdown_started", {{"timeout_s", config_.shutdown_timeout.count()}});
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    sweeper_.Stop();
     for (auto& shard : shards_) {
       boost::asio::post(shard->loop(), [s = shard.get()] { s->DrainConnections(); });
     }
@@ -207,6 +224,7 @@ void Server::StopNow() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     shutdown_timer_.cancel();
+    sweeper_.Stop();
     undurable_at_exit_ = CountUndurableAndLog(/*log=*/true);
     StopShards();
     control_loop_.stop();

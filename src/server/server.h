@@ -10,6 +10,9 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -17,13 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "common/log.h"
 #include "config/config.h"
 #include "server/shard.h"
+#include "server/ttl_sweeper.h"
 #include "session/clock.h"
 #include "session/session_options.h"
 #include "session/store_executor.h"
@@ -36,8 +36,7 @@ class Server {
  public:
   Server(const config::Config& config, store::Store& store, Logger& logger);
   // Tests inject a clock.
-  Server(const config::Config& config, store::Store& store, Logger& logger,
-         session::Clock& clock);
+  Server(const config::Config& config, store::Store& store, Logger& logger, session::Clock& clock);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();
@@ -67,6 +66,7 @@ class Server {
   uint64_t rejected_connections() const { return rejected_connections_.load(); }
   bool shutting_down() const { return shutting_down_.load(); }
   Logger& logger() { return logger_; }
+  const TtlSweeper::Stats& sweep_stats() const { return sweeper_.stats(); }
 
   void OnConnectionClosed() { connected_--; }
 
@@ -74,6 +74,8 @@ class Server {
   Server(const config::Config& config, store::Store& store, Logger& logger,
          std::unique_ptr<session::Clock> owned_clock, session::Clock* clock);
   void Accept();
+  // The TTL sweep's check: hands `key` to its actor on the owner shard.
+  void CheckSessionExpiry(const std::string& key, std::function<void()> done);
   void ContinueShutdown(std::chrono::steady_clock::time_point deadline);
   size_t CountUndurableAndLog(bool log);
   void StopShards();
@@ -93,6 +95,7 @@ class Server {
   session::StoreExecutor executor_;
   session::DirectWritePath write_path_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  TtlSweeper sweeper_;
   size_t next_shard_ = 0;
   uint64_t next_connection_id_ = 1;
 

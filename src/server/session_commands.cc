@@ -1,5 +1,6 @@
 // The DS.* session commands: argument checks and value normalization on the connection's
 // shard, then the session actor on the shard that owns the session.
+#include <boost/asio/post.hpp>
 #include <charconv>
 #include <chrono>
 #include <functional>
@@ -8,11 +9,9 @@
 #include <string>
 #include <utility>
 
-#include <boost/asio/post.hpp>
-
 #include "codec/etf.h"
 #include "codec/json.h"
-#include "common/utf8.h"
+#include "codec/utf8.h"
 #include "protocol/resp_writer.h"
 #include "server/command_handlers.h"
 #include "server/connection.h"
@@ -20,6 +19,7 @@
 #include "server/server.h"
 #include "server/shard.h"
 #include "session/session_actor.h"
+#include "session/session_key.h"
 
 namespace ds::server {
 namespace {
@@ -32,21 +32,13 @@ using session::RecoverRequest;
 using session::Scope;
 using ReplyFn = std::function<void(std::string)>;
 
-constexpr size_t kMaxSessionKeyBytes = 128;
 constexpr std::chrono::milliseconds kDefaultSyncTimeout{5000};
 
 // ---------------------------------------------------------------------------------------------
 // Argument parsing
 
-// Session keys become object names in the store, so they are restricted to characters that
-// are safe in every store's naming scheme. Clients send an HMAC of the cookie's sid (hex or
-// base64url), never the sid itself.
 Status CheckSessionKey(std::string_view key) {
-  bool ok = !key.empty() && key.size() <= kMaxSessionKeyBytes;
-  for (char c : key) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
-  }
-  if (ok) return Status::OK();
+  if (session::IsValidSessionKey(key)) return Status::OK();
   return Status::InvalidArgument(
       "invalid session key: use 1-128 characters from A-Z a-z 0-9 - _ (clients send an HMAC "
       "of the cookie's sid in hex or base64url)");
@@ -54,7 +46,7 @@ Status CheckSessionKey(std::string_view key) {
 
 Status CheckName(std::string_view what, std::string_view name) {
   if (name.empty()) return Status::InvalidArgument(std::string(what) + " name must not be empty");
-  if (!IsValidUtf8(name)) {
+  if (!codec::IsValidUtf8Text(name)) {
     return Status::InvalidArgument(std::string(what) + " name must be valid UTF-8");
   }
   return Status::OK();
@@ -69,17 +61,24 @@ Status ParseInt64(std::string_view what, std::string_view text, int64_t* out) {
 }
 
 Status ParseMount(std::string_view text, MountKind* out) {
-  if (text == "dead") *out = MountKind::kDead;
-  else if (text == "fresh") *out = MountKind::kFresh;
-  else if (text == "rejoin") *out = MountKind::kRejoin;
-  else return Status::InvalidArgument("mount must be dead, fresh or rejoin");
+  if (text == "dead")
+    *out = MountKind::kDead;
+  else if (text == "fresh")
+    *out = MountKind::kFresh;
+  else if (text == "rejoin")
+    *out = MountKind::kRejoin;
+  else
+    return Status::InvalidArgument("mount must be dead, fresh or rejoin");
   return Status::OK();
 }
 
 Status ParseScope(std::string_view text, Scope* out) {
-  if (text == "session") *out = Scope::kSession;
-  else if (text == "reconnect") *out = Scope::kReconnect;
-  else return Status::InvalidArgument("scope must be session or reconnect");
+  if (text == "session")
+    *out = Scope::kSession;
+  else if (text == "reconnect")
+    *out = Scope::kReconnect;
+  else
+    return Status::InvalidArgument("scope must be session or reconnect");
   return Status::OK();
 }
 
@@ -232,15 +231,15 @@ void CmdDrop(Connection& conn, const Args& args) {
   if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
   std::vector<std::string> keys;
   for (size_t i = 3; i < args.size(); ++i) keys.emplace_back(args[i]);
-  OnOwnerShard(conn, "ds.drop", args[1],
-               [key = std::string(args[1]), view = std::string(args[2]),
-                keys = std::move(keys)](Shard& owner, ReplyFn reply) mutable {
-                 owner.sessions().FindOrCreate(key)->Drop(
-                     std::move(view), std::move(keys), [reply = std::move(reply)](Result<size_t> r) {
-                       reply(r.ok() ? IntegerReply(static_cast<int64_t>(*r))
-                                    : ErrorReply(r.status()));
-                     });
-               });
+  OnOwnerShard(
+      conn, "ds.drop", args[1],
+      [key = std::string(args[1]), view = std::string(args[2]), keys = std::move(keys)](
+          Shard& owner, ReplyFn reply) mutable {
+        owner.sessions().FindOrCreate(key)->Drop(
+            std::move(view), std::move(keys), [reply = std::move(reply)](Result<size_t> r) {
+              reply(r.ok() ? IntegerReply(static_cast<int64_t>(*r)) : ErrorReply(r.status()));
+            });
+      });
 }
 
 // DS.RESET session view
@@ -249,7 +248,7 @@ void CmdReset(Connection& conn, const Args& args) {
   if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
   OnOwnerShard(conn, "ds.reset", args[1],
                [key = std::string(args[1]), view = std::string(args[2])](Shard& owner,
-                                                                          ReplyFn reply) mutable {
+                                                                         ReplyFn reply) mutable {
                  owner.sessions().FindOrCreate(key)->Reset(
                      std::move(view), [reply = std::move(reply)](Result<bool> r) {
                        reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
@@ -260,13 +259,12 @@ void CmdReset(Connection& conn, const Args& args) {
 // DS.DELETE session
 void CmdDelete(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
-  OnOwnerShard(conn, "ds.delete", args[1],
-               [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
-                 owner.sessions().FindOrCreate(key)->Delete(
-                     [reply = std::move(reply)](Result<bool> r) {
-                       reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
-                     });
-               });
+  OnOwnerShard(
+      conn, "ds.delete", args[1], [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
+        owner.sessions().FindOrCreate(key)->Delete([reply = std::move(reply)](Result<bool> r) {
+          reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
+        });
+      });
 }
 
 // DS.SYNC session [timeout_ms]
@@ -292,20 +290,19 @@ void CmdSync(Connection& conn, const Args& args) {
 // DS.DUMP session
 void CmdDump(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
-  OnOwnerShard(conn, "ds.dump", args[1],
-               [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
-                 owner.sessions().FindOrCreate(key)->Dump(
-                     [reply = std::move(reply)](Result<std::optional<std::string>> r) {
-                       if (!r.ok()) return reply(ErrorReply(r.status()));
-                       std::string out;
-                       if (r->has_value()) {
-                         protocol::AppendBulk(out, **r);
-                       } else {
-                         protocol::AppendNull(out);
-                       }
-                       reply(std::move(out));
-                     });
-               });
+  OnOwnerShard(conn, "ds.dump", args[1], [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
+    owner.sessions().FindOrCreate(key)->Dump(
+        [reply = std::move(reply)](Result<std::optional<std::string>> r) {
+          if (!r.ok()) return reply(ErrorReply(r.status()));
+          std::string out;
+          if (r->has_value()) {
+            protocol::AppendBulk(out, **r);
+          } else {
+            protocol::AppendNull(out);
+          }
+          reply(std::move(out));
+        });
+  });
 }
 
 }  // namespace ds::server

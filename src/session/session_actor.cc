@@ -55,10 +55,9 @@ void SessionActor::StartLoad() {
   load_started_ = std::chrono::steady_clock::now();
   env_.stats.loads++;
   env_.stats.store_gets++;
-  env_.reader.Get(env_.loop, ObjectKey(), {},
-                  [self = shared_from_this()](Result<store::Object> r) {
-                    self->OnLoaded(std::move(r));
-                  });
+  env_.reader.Get(env_.loop, ObjectKey(), {}, [self = shared_from_this()](Result<store::Object> r) {
+    self->OnLoaded(std::move(r));
+  });
 }
 
 void SessionActor::OnLoaded(Result<store::Object> result) {
@@ -84,8 +83,8 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
     auto waited = std::chrono::steady_clock::now() - load_started_;
     if (waited < env_.options.load_deadline) {
       // Try again after a pause; the queued requests keep waiting.
-      retry_delay_ = std::clamp(retry_delay_ * 2, env_.options.retry_initial,
-                                env_.options.retry_max);
+      retry_delay_ =
+          std::clamp(retry_delay_ * 2, env_.options.retry_initial, env_.options.retry_max);
       retry_timer_.expires_after(retry_delay_);
       retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec) return;
@@ -99,8 +98,8 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
                      {{"session", key_}, {"error", result.status().ToString()}});
     phase_ = Phase::kNew;  // the next request tries again
     retry_delay_ = {};
-    FinishLoad(Status::Unavailable("the store did not answer in time: " +
-                                   result.status().message() + "; retry later"));
+    FinishLoad(Status::Unavailable(
+        "the store did not answer in time: " + result.status().message() + "; retry later"));
     return;
   }
   retry_delay_ = {};
@@ -167,16 +166,15 @@ void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
   });
 }
 
-void SessionActor::Recover(RecoverRequest request,
-                           std::function<void(Result<RecoverReply>)> done) {
+void SessionActor::Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done) {
   WhenReady([self = shared_from_this(), request = std::move(request),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     self->env_.stats.recovers++;
     Micros now = self->env_.clock.Now();
     std::optional<Mutation> clear;
-    RecoverReply reply = self->state_.Recover(request.view, request.vsn, request.mount,
-                                              request.keys, now, &clear);
+    RecoverReply reply =
+        self->state_.Recover(request.view, request.vsn, request.mount, request.keys, now, &clear);
     if (clear) {
       clear->at = self->NextWriteTime();
       self->Accept(std::move(*clear));
@@ -256,24 +254,29 @@ void SessionActor::Delete(std::function<void(Result<bool>)> done) {
 void SessionActor::Sync(std::chrono::milliseconds timeout, std::function<void(Status)> done) {
   // A session that was never loaded has nothing accepted: it is trivially durable.
   if (phase_ == Phase::kNew) return done(Status::OK());
-  WhenReady([self = shared_from_this(), timeout,
-             done = std::move(done)](const Status& st) mutable {
+  WhenReady([self = shared_from_this(), timeout, done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     if (self->durable_seq_ >= self->accepted_seq_) return done(Status::OK());
     auto& w = self->sync_waiters_.emplace_back(
         SyncWaiter{self->accepted_seq_, std::move(done),
                    std::make_unique<boost::asio::steady_timer>(self->env_.loop, timeout)});
     auto it = std::prev(self->sync_waiters_.end());
-    w.timer->async_wait([weak = std::weak_ptr<SessionActor>(self),
-                         it](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      auto done = std::move(it->done);
-      self->sync_waiters_.erase(it);
-      done(Status::Timeout("the store has not committed this session's writes yet; they are "
-                           "still being retried"));
-    });
+    w.timer->async_wait(
+        [weak = std::weak_ptr<SessionActor>(self), it](const boost::system::error_code& ec) {
+          auto self = weak.lock();
+          if (ec || !self) return;
+          auto done = std::move(it->done);
+          self->sync_waiters_.erase(it);
+          done(
+              Status::Timeout("the store has not committed this session's writes yet; they are "
+                              "still being retried"));
+        });
   });
+}
+
+void SessionActor::CheckExpiry(std::function<void()> done) {
+  // WhenReady runs ExpireIfDue on every path that reaches a loaded state.
+  WhenReady([done = std::move(done)](const Status&) { done(); });
 }
 
 void SessionActor::Dump(std::function<void(Result<std::optional<std::string>>)> done) {
@@ -313,19 +316,17 @@ void SessionActor::MaybeFlush() {
       return;
     }
     env_.stats.store_deletes++;
-    env_.writer.Remove(env_.loop, ObjectKey(), [self = shared_from_this()](Status st) {
-      self->OnRemoveDone(st);
-    });
+    env_.writer.Remove(env_.loop, ObjectKey(),
+                       [self = shared_from_this()](Status st) { self->OnRemoveDone(st); });
     return;
   }
   in_flight_bytes_ = state_.Encode(env_.options.writer_id);
   store::WriteCondition condition =
       etag_ ? store::WriteCondition::IfMatch(*etag_) : store::WriteCondition::CreateOnly();
   env_.stats.store_puts++;
-  env_.writer.Write(env_.loop, ObjectKey(), in_flight_bytes_, std::move(condition),
-                    [self = shared_from_this()](Result<std::string> r) {
-                      self->OnWriteDone(std::move(r));
-                    });
+  env_.writer.Write(
+      env_.loop, ObjectKey(), in_flight_bytes_, std::move(condition),
+      [self = shared_from_this()](Result<std::string> r) { self->OnWriteDone(std::move(r)); });
 }
 
 void SessionActor::OnWriteDone(Result<std::string> result) {
@@ -334,10 +335,9 @@ void SessionActor::OnWriteDone(Result<std::string> result) {
   if (st.IsPreconditionFailed()) {
     env_.stats.precondition_conflicts++;
     env_.stats.store_gets++;
-    env_.reader.Get(env_.loop, ObjectKey(), {},
-                    [self = shared_from_this()](Result<store::Object> r) {
-                      self->Rebase(std::move(r));
-                    });
+    env_.reader.Get(
+        env_.loop, ObjectKey(), {},
+        [self = shared_from_this()](Result<store::Object> r) { self->Rebase(std::move(r)); });
     return;
   }
   if (st.code() == StatusCode::kOutcomeUnknown) {
@@ -350,16 +350,15 @@ void SessionActor::OnWriteDone(Result<std::string> result) {
 
 void SessionActor::ResolveUnknownOutcome() {
   env_.stats.store_gets++;
-  env_.reader.Get(
-      env_.loop, ObjectKey(), {}, [self = shared_from_this()](Result<store::Object> r) {
-        if (r.ok() && r->data == self->in_flight_bytes_) {
-          // The write landed; only its reply was lost.
-          return self->OnWriteCommitted(r->etag);
-        }
-        if (!r.ok() && !r.status().IsNotFound()) return self->RetryLater(r.status());
-        // The write did not land (or someone else wrote after it): merge and write again.
-        self->Rebase(std::move(r));
-      });
+  env_.reader.Get(env_.loop, ObjectKey(), {}, [self = shared_from_this()](Result<store::Object> r) {
+    if (r.ok() && r->data == self->in_flight_bytes_) {
+      // The write landed; only its reply was lost.
+      return self->OnWriteCommitted(r->etag);
+    }
+    if (!r.ok() && !r.status().IsNotFound()) return self->RetryLater(r.status());
+    // The write did not land (or someone else wrote after it): merge and write again.
+    self->Rebase(std::move(r));
+  });
 }
 
 void SessionActor::OnRemoveDone(const Status& status) {
@@ -434,8 +433,7 @@ void SessionActor::RetryLater(const Status& failure) {
   retry_pending_ = true;
 
   // Jittered exponential backoff: a random delay in [d/2, d], d doubling up to retry_max.
-  retry_delay_ =
-      std::clamp(retry_delay_ * 2, env_.options.retry_initial, env_.options.retry_max);
+  retry_delay_ = std::clamp(retry_delay_ * 2, env_.options.retry_initial, env_.options.retry_max);
   auto half = retry_delay_ / 2;
   std::uniform_int_distribution<int64_t> pick(0, half.count());
   retry_timer_.expires_after(half + std::chrono::milliseconds(pick(jitter_)));

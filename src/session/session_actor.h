@@ -33,6 +33,8 @@
 //   everything accepted so far.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -43,9 +45,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
 #include "common/result.h"
@@ -106,6 +105,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void Delete(std::function<void(Result<bool>)> done);
   // DS.SYNC: OK once everything accepted before this call is durable, Timeout after `timeout`.
   void Sync(std::chrono::milliseconds timeout, std::function<void(Status)> done);
+  // For the TTL sweep: loads the session if it is not resident — which expires it, and
+  // deletes its object, if it is due — then calls `done`.
+  void CheckExpiry(std::function<void()> done);
   // DS.DUMP: the session as its stored JSON envelope, or nullopt if there is none.
   void Dump(std::function<void(Result<std::optional<std::string>>)> done);
 
@@ -148,11 +150,11 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   const std::string key_;
   Phase phase_ = Phase::kNew;
   Status broken_;
-  std::vector<Waiter> waiting_;          // requests queued behind the load
+  std::vector<Waiter> waiting_;  // requests queued behind the load
   std::chrono::steady_clock::time_point load_started_;
 
   SessionState state_;
-  std::optional<std::string> etag_;      // etag of the stored object; nullopt if none stored
+  std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
   Micros last_write_time_ = 0;
 
   // Flush bookkeeping. Mutations move from `unflushed_` to `in_flight_` when a write starts;
@@ -160,12 +162,12 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   std::vector<Mutation> unflushed_;
   std::vector<Mutation> in_flight_;
   std::string in_flight_bytes_;
-  bool dirty_ = false;             // accepted changes not yet handed to a write
-  bool write_in_flight_ = false;   // a write, delete or conflict re-read is running
-  bool retry_pending_ = false;     // waiting for a backoff timer
-  uint64_t accepted_seq_ = 0;      // number of changes accepted so far
-  uint64_t in_flight_seq_ = 0;     // accepted_seq_ when the running write was started
-  uint64_t durable_seq_ = 0;       // everything up to here is in the store
+  bool dirty_ = false;            // accepted changes not yet handed to a write
+  bool write_in_flight_ = false;  // a write, delete or conflict re-read is running
+  bool retry_pending_ = false;    // waiting for a backoff timer
+  uint64_t accepted_seq_ = 0;     // number of changes accepted so far
+  uint64_t in_flight_seq_ = 0;    // accepted_seq_ when the running write was started
+  uint64_t durable_seq_ = 0;      // everything up to here is in the store
   std::chrono::milliseconds retry_delay_{0};
   boost::asio::steady_timer retry_timer_;
   std::minstd_rand jitter_;

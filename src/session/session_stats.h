@@ -10,12 +10,12 @@ namespace ds::session {
 
 struct SessionStats {
   // Sessions
-  uint64_t resident = 0;          // actors in memory now
-  uint64_t resident_bytes = 0;    // approximate bytes they hold
-  uint64_t loads = 0;             // store reads to bring a session into memory
+  uint64_t resident = 0;        // actors in memory now
+  uint64_t resident_bytes = 0;  // approximate bytes they hold
+  uint64_t loads = 0;           // store reads to bring a session into memory
   uint64_t evictions_idle = 0;
   uint64_t evictions_memory = 0;
-  uint64_t expired = 0;           // sessions found expired on access
+  uint64_t expired = 0;  // sessions found expired on access
 
   // Commands
   uint64_t stashes = 0;
@@ -26,11 +26,11 @@ struct SessionStats {
   uint64_t store_gets = 0;
   uint64_t store_puts = 0;
   uint64_t store_deletes = 0;
-  uint64_t store_errors = 0;              // failed store operations (each retry counts)
-  uint64_t precondition_conflicts = 0;    // another writer changed a session we wrote
-  uint64_t outcome_unknown = 0;           // writes whose reply was lost, resolved by re-reading
-  uint64_t flushes_coalesced = 0;         // mutations that rode along in an already-due write
-  uint64_t dirty_sessions = 0;            // sessions with accepted writes not yet durable
+  uint64_t store_errors = 0;            // failed store operations (each retry counts)
+  uint64_t precondition_conflicts = 0;  // another writer changed a session we wrote
+  uint64_t outcome_unknown = 0;         // writes whose reply was lost, resolved by re-reading
+  uint64_t flushes_coalesced = 0;       // mutations that rode along in an already-due write
+  uint64_t dirty_sessions = 0;          // sessions with accepted writes not yet durable
 
   SessionStats& operator+=(const SessionStats& o) {
     resident += o.resident;

@@ -11,10 +11,9 @@
 // may have been applied; the actor re-reads to find out), or another error.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "common/result.h"
 #include "session/store_executor.h"
@@ -42,18 +41,15 @@ class DirectWritePath final : public WritePath {
              std::function<void(Result<std::string>)> done) override {
     executor_.Run<Result<std::string>>(
         loop,
-        [key = std::move(key), bytes = std::move(bytes),
-         condition = std::move(condition)](store::Store& s) {
-          return s.Put(key, bytes, condition);
-        },
+        [key = std::move(key), bytes = std::move(bytes), condition = std::move(condition)](
+            store::Store& s) { return s.Put(key, bytes, condition); },
         std::move(done));
   }
 
   void Remove(boost::asio::io_context& loop, std::string key,
               std::function<void(Status)> done) override {
     executor_.Run<Status>(
-        loop, [key = std::move(key)](store::Store& s) { return s.Delete(key); },
-        std::move(done));
+        loop, [key = std::move(key)](store::Store& s) { return s.Delete(key); }, std::move(done));
   }
 
  private:

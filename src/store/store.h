@@ -52,6 +52,10 @@ struct ListEntry {
   std::string key;
   std::string etag;
   uint64_t size = 0;
+  // When the object was last written, in microseconds since the Unix epoch (S3's
+  // LastModified, a file's mtime); 0 when the store cannot tell. The TTL sweep uses it to
+  // skip objects that were written recently without reading them.
+  int64_t last_modified_micros = 0;
 };
 
 struct ListPage {

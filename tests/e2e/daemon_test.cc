@@ -31,8 +31,8 @@ TEST_F(DaemonTest, StashThenRecoverReturnsNormalizedJson) {
                   R"({ "b" : 1, "a" : [1.0, 2e0, "x"] })"})
                 .Debug(),
             "+OK");
-  RespValue r = Call({"DS.RECOVER", "sess1", kView, "1", "dead", "count", "session", "prefs",
-                      "session"});
+  RespValue r =
+      Call({"DS.RECOVER", "sess1", kView, "1", "dead", "count", "session", "prefs", "session"});
   EXPECT_EQ(r.Debug(), R"(["recovered", :1, "count", "42", "prefs", "{"a":[1.0,2.0,"x"],"b":1}"])");
 }
 
@@ -44,9 +44,9 @@ TEST_F(DaemonTest, RecoverOfUnknownSessionIsNotFound) {
 }
 
 TEST_F(DaemonTest, ScopesFollowTheMountKind) {
-  ASSERT_EQ(Call({"DS.STASH", "s", kView, "1", "theme", R"("dark")", "draft", R"("hello")"})
-                .Debug(),
-            "+OK");
+  ASSERT_EQ(
+      Call({"DS.STASH", "s", kView, "1", "theme", R"("dark")", "draft", R"("hello")"}).Debug(),
+      "+OK");
   auto recover = [&](const std::string& mount) {
     return Call({"DS.RECOVER", "s", kView, "1", mount, "theme", "session", "draft", "reconnect"})
         .Debug();
@@ -138,9 +138,9 @@ TEST_F(DaemonTest, ArgumentErrorsAreClear) {
 
 // %{"a" => 1, b: [true, nil]} in external term format (map keys may come in any order).
 std::string EtfSample() {
-  const unsigned char bytes[] = {131, 116, 0,   0, 0, 2,   109, 0,   0,   0,   1,   'a', 97, 1,
-                                 119, 1,   'b', 108, 0, 0,   0,   2,   119, 4,   't', 'r', 'u',
-                                 'e', 119, 3,   'n', 'i', 'l', 106};
+  const unsigned char bytes[] = {131, 116, 0,   0,   0,   2,   109, 0,   0,   0,  1,   'a',
+                                 97,  1,   119, 1,   'b', 108, 0,   0,   0,   2,  119, 4,
+                                 't', 'r', 'u', 'e', 119, 3,   'n', 'i', 'l', 106};
   return std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes));
 }
 
@@ -154,10 +154,9 @@ TEST_F(DaemonTest, EtfValuesAreNormalizedAndReturnedAsEtf) {
   // The ETF connection gets a term back: %{"a" => 1, "b" => [true, nil]}.
   RespValue r = Call({"DS.RECOVER", "s", kView, "1", "dead", "v", "session"});
   ASSERT_EQ(r.elements.size(), 4u) << r.Debug();
-  const unsigned char expected[] = {131, 116, 0,   0,   0,   2,   109, 0,   0,   0,   1,   'a',
-                                    97,  1,   109, 0,   0,   0,   1,   'b', 108, 0,   0,   0,
-                                    2,   119, 4,   't', 'r', 'u', 'e', 119, 3,   'n', 'i', 'l',
-                                    106};
+  const unsigned char expected[] = {131, 116, 0,   0,   0,   2,   109, 0,   0,   0,   1,  'a', 97,
+                                    1,   109, 0,   0,   0,   1,   'b', 108, 0,   0,   0,  2,   119,
+                                    4,   't', 'r', 'u', 'e', 119, 3,   'n', 'i', 'l', 106};
   EXPECT_EQ(r.elements[3].str,
             std::string(reinterpret_cast<const char*>(expected), sizeof(expected)));
 }

@@ -29,7 +29,8 @@ TEST(OperationsTest, HelpListsEveryFlag) {
 }
 
 TEST(OperationsTest, CheckConfigValidatesAndPrints) {
-  std::string toml = TempFile("ok.toml", "port = 7500\nmax_value_bytes = \"32KiB\"\nttl = \"2d\"\n");
+  std::string toml =
+      TempFile("ok.toml", "port = 7500\nmax_value_bytes = \"32KiB\"\nttl = \"2d\"\n");
   CommandOutput out = RunCommand(DaemonPath() + " --config " + toml + " --check-config");
   EXPECT_EQ(out.exit_code, 0) << out.out;
   EXPECT_NE(out.out.find("port = 7500"), std::string::npos) << out.out;
@@ -115,6 +116,21 @@ TEST(OperationsTest, LogLinesAreStructuredAndHoldNoValues) {
     if (end == std::string::npos) break;
     start = end + 1;
   }
+}
+
+TEST(OperationsTest, SweepDeletesExpiredSessionsFromTheStore) {
+  DaemonProcess d({"--store", "memory:", "--ttl", "1s", "--sweep-interval", "1s"});
+  ASSERT_TRUE(d.Start()) << d.Log();
+  RespClient c(d.port());
+  ASSERT_EQ(c.Call({"DS.STASH", "old", "V", "1", "k", "1"}).Debug(), "+OK");
+  ASSERT_EQ(c.Call({"DS.SYNC", "old"}).Debug(), "+OK");
+  // Nobody touches the session again: a later pass expires it, and the pass after that finds
+  // nothing left in the store.
+  ASSERT_TRUE(d.WaitForLog("event=sweep_complete listed=0", std::chrono::seconds(30))) << d.Log();
+  RespValue info = c.Call({"INFO", "sessions"});
+  EXPECT_NE(info.str.find("expired_sessions:1"), std::string::npos) << info.str;
+  EXPECT_EQ(c.Call({"DS.RECOVER", "old", "V", "1", "dead", "k", "session"}).Debug(),
+            R"(["not_found", :0])");
 }
 
 }  // namespace

@@ -66,8 +66,8 @@ struct Daemon {
     return result.value_or(Status::Timeout("no reply"));
   }
 
-  Result<RecoverReply> Recover(const std::string& key, MountKind mount,
-                               std::vector<KeyScope> keys, int64_t vsn = 1) {
+  Result<RecoverReply> Recover(const std::string& key, MountKind mount, std::vector<KeyScope> keys,
+                               int64_t vsn = 1) {
     RecoverRequest req{kView, vsn, mount, std::move(keys)};
     std::optional<Result<RecoverReply>> result;
     Actor(key)->Recover(std::move(req), [&](Result<RecoverReply> r) { result = std::move(r); });

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/syscall.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,9 +66,8 @@ bool DaemonProcess::Start(std::chrono::seconds timeout) {
 
   const std::string marker = "event=listening addr=127.0.0.1:";
   std::unique_lock<std::mutex> lock(mu_);
-  bool ready = cv_.wait_for(lock, timeout, [&] {
-    return log_.find(marker) != std::string::npos || stderr_closed_;
-  });
+  bool ready = cv_.wait_for(
+      lock, timeout, [&] { return log_.find(marker) != std::string::npos || stderr_closed_; });
   size_t at = log_.find(marker);
   if (!ready || at == std::string::npos) return false;
   port_ = static_cast<uint16_t>(std::atoi(log_.c_str() + at + marker.size()));

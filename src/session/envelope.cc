@@ -1,0 +1,201 @@
+// The stored envelope: SessionState <-> the bytes of one session's object (docs/STORAGE.md).
+//
+//   {"format":1,"last_seen_at":<us>,"views":{<view>:{"data":{<key>:{"t":<us>,"v":<value>}},
+//    "vsn":<n>,"vsn_at":<us>}},"writer":<id>}
+//
+// Encode writes canonical JSON (members sorted by key bytes, no whitespace), so equal states
+// give equal bytes; std::map orders std::string keys by unsigned byte value, which is exactly
+// the canonical member order. Values are already canonical JSON text and are embedded as is.
+//
+// Decode is strict: a format-1 object must have exactly the members above. The format policy
+// (STORAGE.md) bumps the format for any change, even an added member, because a daemon that
+// ignored a member it did not know would silently drop it on its next write.
+#include <charconv>
+#include <string>
+
+#include "codec/json.h"
+#include "session/session_state.h"
+
+namespace ds::session {
+namespace {
+
+constexpr int64_t kFormat = 1;
+
+// The envelope wraps each value in five levels (document, views, slice, data, entry). Values
+// were accepted with a depth limit far below this, so anything deeper is not ours.
+constexpr size_t kMaxEnvelopeDepth = 1024;
+
+using codec::JsonValue;
+
+void AppendInt(int64_t n, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+  out.append(buf, end);
+}
+
+// A JSON integer that fits int64_t.
+bool ToInt64(const JsonValue& v, int64_t* out) {
+  if (v.kind != JsonValue::Kind::kInteger) return false;
+  const char* first = v.text.data();
+  const char* last = first + v.text.size();
+  auto [ptr, ec] = std::from_chars(first, last, *out);
+  return ec == std::errc() && ptr == last;
+}
+
+// Where in the envelope an error is, for messages: `view "X"`, `key "k" of view "X"`.
+std::string Quoted(std::string_view s) {
+  std::string out;
+  codec::AppendJsonString(s, out);
+  return out;
+}
+
+// Messages name what is wrong and where, without repeating "stored session": the caller says
+// which session it was ("stored session <key> cannot be read: ...").
+Status Bad(std::string what) { return Status::Corruption(std::move(what)); }
+
+// Reads the members of `obj` named in `names` (sorted, as members are) into `found`, in the
+// same order; fails naming the first member that is missing or not expected.
+template <size_t N>
+Status Members(const JsonValue& obj, const char* const (&names)[N], const JsonValue* (&found)[N],
+               std::string_view where) {
+  if (obj.kind != JsonValue::Kind::kObject) return Bad(std::string(where) + " is not an object");
+  for (auto& f : found) f = nullptr;
+  for (const auto& [name, value] : obj.members) {
+    size_t i = 0;
+    while (i < N && name != names[i]) i++;
+    if (i == N) {
+      return Bad(std::string(where) + " has an unexpected member " + Quoted(name) +
+                 " (format 1 has no such member)");
+    }
+    found[i] = &value;
+  }
+  for (size_t i = 0; i < N; i++) {
+    if (found[i] == nullptr) {
+      return Bad(std::string(where) + " has no " + Quoted(names[i]) + " member");
+    }
+  }
+  return Status::OK();
+}
+
+Status Int(const JsonValue& v, std::string_view name, std::string_view where, int64_t* out) {
+  if (ToInt64(v, out)) return Status::OK();
+  return Bad(Quoted(name) + " of " + std::string(where) + " is not a 64-bit integer");
+}
+
+Result<Slice> DecodeSlice(const std::string& view, const JsonValue& obj) {
+  std::string where = "view " + Quoted(view);
+  static constexpr const char* kNames[] = {"data", "vsn", "vsn_at"};
+  const JsonValue* m[3];
+  if (Status st = Members(obj, kNames, m, where); !st.ok()) return st;
+  Slice slice;
+  if (Status st = Int(*m[1], "vsn", where, &slice.vsn); !st.ok()) return st;
+  if (Status st = Int(*m[2], "vsn_at", where, &slice.vsn_at); !st.ok()) return st;
+  const JsonValue& data = *m[0];
+  if (data.kind != JsonValue::Kind::kObject) {
+    return Bad("\"data\" of " + where + " is not an object");
+  }
+  for (const auto& [key, entry] : data.members) {
+    if (key.empty()) return Bad(where + " has a key with an empty name");
+    std::string key_where = "key " + Quoted(key) + " of " + where;
+    static constexpr const char* kEntryNames[] = {"t", "v"};
+    const JsonValue* e[2];
+    if (Status st = Members(entry, kEntryNames, e, key_where); !st.ok()) return st;
+    StoredValue value;
+    if (Status st = Int(*e[0], "t", key_where, &value.written_at); !st.ok()) return st;
+    // Re-serialized, so a hand-edited object still yields canonical text.
+    value.json = codec::WriteJson(*e[1]);
+    // Members arrive sorted, so each insert goes at the end.
+    slice.data.emplace_hint(slice.data.end(), key, std::move(value));
+  }
+  return slice;
+}
+
+}  // namespace
+
+std::string SessionState::Encode(std::string_view writer_id) const {
+  std::string out;
+  out.reserve(DataBytes() + 64 * (1 + views_.size()) + 32 * views_.size() * 4 + writer_id.size());
+  out += "{\"format\":";
+  AppendInt(kFormat, out);
+  out += ",\"last_seen_at\":";
+  AppendInt(last_seen_at_, out);
+  out += ",\"views\":{";
+  bool first_view = true;
+  for (const auto& [view, slice] : views_) {
+    if (!first_view) out += ',';
+    first_view = false;
+    codec::AppendJsonString(view, out);
+    out += ":{\"data\":{";
+    bool first_key = true;
+    for (const auto& [key, value] : slice.data) {
+      if (!first_key) out += ',';
+      first_key = false;
+      codec::AppendJsonString(key, out);
+      out += ":{\"t\":";
+      AppendInt(value.written_at, out);
+      out += ",\"v\":";
+      out += value.json;
+      out += '}';
+    }
+    out += "},\"vsn\":";
+    AppendInt(slice.vsn, out);
+    out += ",\"vsn_at\":";
+    AppendInt(slice.vsn_at, out);
+    out += '}';
+  }
+  out += "},\"writer\":";
+  codec::AppendJsonString(writer_id, out);
+  out += '}';
+  return out;
+}
+
+Result<SessionState> SessionState::Decode(std::string_view bytes) { return Decode(bytes, nullptr); }
+
+Result<SessionState> SessionState::Decode(std::string_view bytes, std::string* writer_id) {
+  codec::JsonLimits limits;
+  limits.max_depth = kMaxEnvelopeDepth;
+  Result<JsonValue> parsed = codec::ParseJson(bytes, limits);
+  if (!parsed.ok()) return Bad("not valid JSON: " + parsed.status().message());
+  const JsonValue& root = *parsed;
+  if (root.kind != JsonValue::Kind::kObject) return Bad("not a JSON object");
+
+  // The format first: a future format may differ in anything else, and its reader deserves
+  // the upgrade message rather than a complaint about some member.
+  const JsonValue* format_value = nullptr;
+  for (const auto& [name, value] : root.members) {
+    if (name == "format") format_value = &value;
+  }
+  if (format_value == nullptr) {
+    return Bad("no \"format\" member; the object was not written by durable-stashd");
+  }
+  int64_t format = 0;
+  if (!ToInt64(*format_value, &format)) return Bad("\"format\" is not an integer");
+  if (format > kFormat) {
+    return Status::Corruption("stored session uses format " + std::to_string(format) +
+                              ", newer than this daemon understands; upgrade durable-stashd");
+  }
+  if (format != kFormat) return Bad("unknown format " + std::to_string(format));
+
+  static constexpr const char* kNames[] = {"format", "last_seen_at", "views", "writer"};
+  const JsonValue* m[4];
+  if (Status st = Members(root, kNames, m, "the envelope"); !st.ok()) return st;
+
+  SessionState state;
+  if (Status st = Int(*m[1], "last_seen_at", "the envelope", &state.last_seen_at_); !st.ok()) {
+    return st;
+  }
+  const JsonValue& writer = *m[3];
+  if (writer.kind != JsonValue::Kind::kString) return Bad("\"writer\" is not a string");
+  const JsonValue& views = *m[2];
+  if (views.kind != JsonValue::Kind::kObject) return Bad("\"views\" is not an object");
+  for (const auto& [view, obj] : views.members) {
+    if (view.empty()) return Bad("a view has an empty name");
+    Result<Slice> slice = DecodeSlice(view, obj);
+    if (!slice.ok()) return slice.status();
+    state.views_.emplace_hint(state.views_.end(), view, std::move(slice).value());
+  }
+  if (writer_id != nullptr) *writer_id = writer.text;
+  return state;
+}
+
+}  // namespace ds::session

@@ -1,0 +1,366 @@
+// SessionState: the merge rules of SPEC §3 — stash, drop, reset, touch, recover and the
+// limits checked at stash time. The stored envelope (Encode / Decode) lives in envelope.cc.
+//
+// Invariants kept by Apply():
+//   - no empty slices: a slice whose last key goes (drop, reset, a vsn change to nothing) is
+//     removed, so "drop everything" leaves no trace in the stored object and empty() means
+//     "nothing worth storing";
+//   - a slice holds one shape: its keys were all written at its vsn.
+//
+// Ordering: every rule compares the mutation's time `at` with stored times and lets the
+// mutation win ties (>=), so when the same instant occurs twice the later-applied change wins.
+// Locally the actor hands out strictly increasing times, so ties only happen when rebasing.
+//
+// Known limit of merging without tombstones: a drop or reset leaves no record. If another
+// writer commits "drop x at t=10" and this writer then replays its own older "stash x at t=5"
+// onto that state, x comes back with its t=5 value. Both writes were acknowledged, the window
+// is one store round trip while two daemons serve the same session, and the cost of fixing it
+// (per-key deletion times in the envelope, with garbage collection) is not yet worth it.
+#include "session/session_state.h"
+
+#include <set>
+#include <string>
+
+#include "codec/utf8.h"
+
+namespace ds::session {
+namespace {
+
+// The longest prefix of a name shown in an error message, so a 10 KB key does not become a
+// 10 KB error reply.
+constexpr size_t kMaxNameInMessage = 64;
+
+// Renders a view or key name for an error message: quoted, with control bytes, quotes and
+// backslashes escaped (names may hold any bytes, and RESP error lines must not contain CR or
+// LF), cut after kMaxNameInMessage bytes at a UTF-8 character boundary. With
+// `escape_non_ascii`, bytes >= 0x80 are escaped too (for names that are not valid UTF-8).
+std::string QuoteName(std::string_view name, bool escape_non_ascii = false) {
+  size_t cut = name.size();
+  if (cut > kMaxNameInMessage) {
+    cut = kMaxNameInMessage;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) cut--;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < cut; i++) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7F || (escape_non_ascii && c >= 0x80)) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  if (cut < name.size()) out += "... (" + std::to_string(name.size()) + " bytes)";
+  return out;
+}
+
+// Bytes of one slice counted against max_session_bytes: its name, keys and values.
+size_t SliceDataBytes(std::string_view view, const Slice& slice) {
+  size_t bytes = view.size();
+  for (const auto& [key, value] : slice.data) bytes += key.size() + value.json.size();
+  return bytes;
+}
+
+// Heap bytes behind a std::string: nothing while it fits the small-string buffer, else its
+// capacity plus the terminator plus a malloc header.
+size_t StringHeapBytes(const std::string& s) {
+  static const size_t kInlineCapacity = std::string().capacity();
+  return s.capacity() > kInlineCapacity ? s.capacity() + 1 + 16 : 0;
+}
+
+std::string Size(size_t n) { return std::to_string(n); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+
+// Checks the request itself (names, value sizes), then the slice and session as they would be
+// after Apply(). The after-merge checks mirror Apply() exactly: duplicate keys in one stash
+// count once (the last one wins), stored keys newer than the stash keep their size, and a
+// stash of another vsn replaces the slice's size or, if it is older, changes nothing.
+//
+// A count or size already over a limit (the operator lowered it) does not lock the session:
+// a stash fails only when it would end over the limit AND bigger than before, so updating
+// what is there, or shrinking it, keeps working.
+Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
+  if (m.kind != Mutation::Kind::kStash) {
+    return Status::InvalidArgument("CheckStash called with a mutation that is not a stash");
+  }
+  if (m.view.empty()) {
+    return Status::InvalidArgument(
+        "view name is empty; pass the LiveView module name, e.g. Elixir.MyAppWeb.PageLive");
+  }
+  // Names must be UTF-8 by the codec's own definition: the envelope stores them as JSON
+  // strings, and one name ParseJson rejects would make the whole stored session unreadable.
+  if (!codec::IsValidUtf8Text(m.view)) {
+    return Status::InvalidArgument("view name " + QuoteName(m.view, true) +
+                                   " is not valid UTF-8; view names must be UTF-8 text");
+  }
+  if (m.view.size() > limits.max_view_bytes) {
+    return Status::Limit("view name " + QuoteName(m.view) + " is " + Size(m.view.size()) +
+                         " bytes, over the limit of " + Size(limits.max_view_bytes) +
+                         " (max_view_bytes); raise --max-view-bytes or use a shorter name");
+  }
+
+  // Last occurrence of a key wins, as in Apply().
+  std::map<std::string_view, std::string_view> incoming;
+  for (const auto& [key, json] : m.entries) {
+    if (key.empty()) {
+      return Status::InvalidArgument("empty key in stash to view " + QuoteName(m.view) +
+                                     "; every stashed value needs a non-empty key");
+    }
+    if (!codec::IsValidUtf8Text(key)) {
+      return Status::InvalidArgument("key " + QuoteName(key, true) + " in view " +
+                                     QuoteName(m.view) +
+                                     " is not valid UTF-8; keys must be UTF-8 text");
+    }
+    if (key.size() > limits.max_key_bytes) {
+      return Status::Limit("key " + QuoteName(key) + " in view " + QuoteName(m.view) + " is " +
+                           Size(key.size()) + " bytes, over the limit of " +
+                           Size(limits.max_key_bytes) +
+                           " (max_key_bytes); raise --max-key-bytes or use a shorter key");
+    }
+    if (json.size() > limits.max_value_bytes) {
+      return Status::Limit("value of key " + QuoteName(key) + " in view " + QuoteName(m.view) +
+                           " is " + Size(json.size()) + " bytes as JSON, over the limit of " +
+                           Size(limits.max_value_bytes) +
+                           " (max_value_bytes); raise --max-value-bytes or stash less");
+    }
+    incoming.insert_or_assign(key, json);
+  }
+
+  // The target slice before and after.
+  auto it = views_.find(m.view);
+  const Slice* slice = it == views_.end() ? nullptr : &it->second;
+  size_t keys_before = slice ? slice->data.size() : 0;
+  size_t view_bytes_before = slice ? SliceDataBytes(m.view, *slice) : 0;
+  size_t keys_after = 0;
+  size_t view_bytes_after = 0;
+  if (slice == nullptr || slice->vsn != m.vsn) {
+    if (slice != nullptr && m.at < slice->vsn_at) return Status::OK();  // discarded by Apply
+    // A new slice, or the old shape replaced wholesale.
+    keys_after = incoming.size();
+    view_bytes_after = m.view.size();
+    for (const auto& [key, json] : incoming) view_bytes_after += key.size() + json.size();
+  } else {
+    keys_after = keys_before;
+    view_bytes_after = view_bytes_before;
+    for (const auto& [key, json] : incoming) {
+      auto stored = slice->data.find(key);
+      if (stored == slice->data.end()) {
+        keys_after++;
+        view_bytes_after += key.size() + json.size();
+      } else if (m.at >= stored->second.written_at) {
+        view_bytes_after = view_bytes_after - stored->second.json.size() + json.size();
+      }
+    }
+  }
+  if (keys_after == 0) view_bytes_after = 0;  // an empty slice is removed
+
+  if (keys_after > limits.max_keys_per_view && keys_after > keys_before) {
+    return Status::Limit("stash to view " + QuoteName(m.view) + " would make it hold " +
+                         Size(keys_after) + " keys, over the limit of " +
+                         Size(limits.max_keys_per_view) +
+                         " (max_keys_per_view); raise --max-keys-per-view or stash fewer keys");
+  }
+
+  size_t views_before = views_.size();
+  size_t views_after = views_before;
+  if (slice == nullptr && keys_after > 0) views_after++;
+  if (slice != nullptr && keys_after == 0) views_after--;
+  if (views_after > limits.max_views && views_after > views_before) {
+    return Status::Limit("stash to view " + QuoteName(m.view) + " would make the session hold " +
+                         Size(views_after) + " views, over the limit of " + Size(limits.max_views) +
+                         " (max_views); raise --max-views or reset views that are not used");
+  }
+
+  size_t bytes_before = DataBytes();
+  size_t bytes_after = bytes_before - view_bytes_before + view_bytes_after;
+  if (bytes_after > limits.max_session_bytes && bytes_after > bytes_before) {
+    return Status::Limit("stash to view " + QuoteName(m.view) + " would make the session " +
+                         Size(bytes_after) +
+                         " bytes (view names, keys and JSON values), over the limit of " +
+                         Size(limits.max_session_bytes) +
+                         " (max_session_bytes); raise --max-session-bytes or stash less");
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes
+
+ApplyOutcome SessionState::Apply(const Mutation& m) {
+  ApplyOutcome outcome;
+  if (m.at > last_seen_at_) {
+    last_seen_at_ = m.at;
+    outcome.changed = true;
+  }
+
+  auto it = views_.find(m.view);
+  switch (m.kind) {
+    case Mutation::Kind::kTouch:
+      break;
+
+    case Mutation::Kind::kStash: {
+      // A stash of another shape: the adapter sends those only with the complete, migrated
+      // key set, so it replaces the slice — unless the stored shape was set later, in which
+      // case this stash belongs to an older generation of the view and is dropped whole.
+      // (A slice never mixes shapes, so stored keys written after `m.at` at the old vsn go
+      // with it.) A stash with no entries therefore never creates a slice, and a vsn change
+      // to no entries removes it.
+      if (it == views_.end() || it->second.vsn != m.vsn) {
+        if (it != views_.end() && m.at < it->second.vsn_at) break;
+        Slice fresh;
+        fresh.vsn = m.vsn;
+        fresh.vsn_at = m.at;
+        for (const auto& [key, json] : m.entries) {
+          fresh.data.insert_or_assign(key, StoredValue{json, m.at});
+        }
+        if (fresh.data.empty()) {
+          if (it != views_.end()) {
+            views_.erase(it);
+            outcome.changed = true;
+          }
+        } else if (it == views_.end()) {
+          views_.emplace(m.view, std::move(fresh));
+          outcome.changed = true;
+        } else {
+          it->second = std::move(fresh);
+          outcome.changed = true;
+        }
+        break;
+      }
+      // Same shape: per-key last-write-wins.
+      Slice& slice = it->second;
+      for (const auto& [key, json] : m.entries) {
+        auto [pos, inserted] = slice.data.try_emplace(key);
+        StoredValue& stored = pos->second;
+        if (!inserted && m.at < stored.written_at) continue;  // a newer write already won
+        if (inserted || stored.json != json || stored.written_at != m.at) outcome.changed = true;
+        stored.json = json;
+        stored.written_at = m.at;
+      }
+      break;
+    }
+
+    case Mutation::Kind::kDrop: {
+      if (it == views_.end()) break;
+      auto& data = it->second.data;
+      for (const std::string& key : m.keys) {
+        auto pos = data.find(key);
+        if (pos == data.end() || pos->second.written_at > m.at) continue;
+        data.erase(pos);
+        outcome.removed++;
+      }
+      if (outcome.removed > 0) outcome.changed = true;
+      if (data.empty()) {
+        views_.erase(it);
+        outcome.changed = true;
+      }
+      break;
+    }
+
+    case Mutation::Kind::kReset: {
+      // Removes the slice as of `m.at`: a key another writer wrote later survives it (this
+      // happens only when rebasing). `removed` reports that there was a slice to reset, which is
+      // what DS.RESET answers.
+      if (it == views_.end()) break;
+      outcome.removed = 1;
+      size_t erased = std::erase_if(
+          it->second.data, [&](const auto& entry) { return entry.second.written_at <= m.at; });
+      if (erased > 0) outcome.changed = true;
+      if (it->second.data.empty()) {
+        views_.erase(it);
+        outcome.changed = true;
+      }
+      break;
+    }
+  }
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+// A key named twice in one request is answered (or cleared) once, at its first occurrence and
+// with the scope given there.
+RecoverReply SessionState::Recover(std::string_view view, int64_t vsn, MountKind mount,
+                                   const std::vector<KeyScope>& keys, Micros now,
+                                   std::optional<Mutation>* clear) const {
+  clear->reset();
+  RecoverReply reply;
+  auto it = views_.find(view);
+  if (it == views_.end()) return reply;  // kNotFound, stored_vsn 0
+  const Slice& slice = it->second;
+  reply.stored_vsn = slice.vsn;
+
+  if (slice.vsn != vsn) {
+    // The adapter migrates the old shape as a whole, so it gets every key, whatever the
+    // scopes of the new shape say; sorted by key (map order).
+    reply.outcome = RecoverReply::Outcome::kVsnMismatch;
+    for (const auto& [key, value] : slice.data) reply.values.emplace_back(key, value.json);
+    return reply;
+  }
+
+  std::set<std::string_view> seen;
+  std::vector<std::string> to_clear;
+  for (const KeyScope& ks : keys) {
+    if (!seen.insert(ks.key).second) continue;
+    auto pos = slice.data.find(ks.key);
+    if (pos == slice.data.end()) continue;
+    if (ks.scope == Scope::kSession || mount == MountKind::kRejoin) {
+      reply.values.emplace_back(ks.key, pos->second.json);
+    } else if (mount == MountKind::kFresh) {
+      to_clear.push_back(ks.key);  // a new page starts blank (SPEC §3 "Reads")
+    }
+    // kDead and a reconnect key: neither recovered nor cleared.
+  }
+  reply.outcome =
+      reply.values.empty() ? RecoverReply::Outcome::kNotFound : RecoverReply::Outcome::kRecovered;
+  if (!to_clear.empty()) {
+    Mutation drop;
+    drop.kind = Mutation::Kind::kDrop;
+    drop.view = std::string(view);
+    drop.vsn = slice.vsn;
+    drop.keys = std::move(to_clear);
+    drop.at = now;
+    *clear = std::move(drop);
+  }
+  return reply;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+
+size_t SessionState::DataBytes() const {
+  size_t bytes = 0;
+  for (const auto& [view, slice] : views_) bytes += SliceDataBytes(view, slice);
+  return bytes;
+}
+
+// Estimate: the object itself, then for every map node (one per view, one per key) a
+// red-black tree node header (colour word + three pointers = 32 bytes on 64-bit) and a 16-byte
+// malloc header, plus the node's payload, plus the heap buffers of strings too long for the
+// small-string buffer. It slightly overcounts short strings' malloc rounding and ignores
+// allocator fragmentation: good enough to compare sessions and cap resident memory.
+size_t SessionState::ApproximateBytes() const {
+  constexpr size_t kNodeOverhead = 32 + 16;
+  size_t bytes = sizeof(*this);
+  for (const auto& [view, slice] : views_) {
+    bytes += kNodeOverhead + sizeof(std::string) + sizeof(Slice) + StringHeapBytes(view);
+    for (const auto& [key, value] : slice.data) {
+      bytes += kNodeOverhead + sizeof(std::string) + sizeof(StoredValue) + StringHeapBytes(key) +
+               StringHeapBytes(value.json);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace ds::session

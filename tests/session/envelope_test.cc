@@ -1,0 +1,289 @@
+// Tests of the stored envelope (SessionState::Encode / Decode, docs/STORAGE.md): the exact
+// bytes, the round trip, the format-version policy and the errors for damaged objects.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "session/session_state.h"
+
+namespace ds::session {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+Mutation Stash(std::string view, int64_t vsn, Entries entries, Micros at) {
+  Mutation m;
+  m.kind = Mutation::Kind::kStash;
+  m.view = std::move(view);
+  m.vsn = vsn;
+  m.entries = std::move(entries);
+  m.at = at;
+  return m;
+}
+
+Mutation Touch(Micros at) {
+  Mutation m;
+  m.kind = Mutation::Kind::kTouch;
+  m.at = at;
+  return m;
+}
+
+// Expects Decode(bytes) to fail with Corruption and a message containing `part`.
+void ExpectCorrupt(std::string_view bytes, std::string_view part) {
+  Result<SessionState> r = SessionState::Decode(bytes);
+  ASSERT_FALSE(r.ok()) << bytes;
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(part), std::string::npos)
+      << "'" << part << "' not in: " << r.status().message();
+}
+
+// A valid envelope with one view and one key, with `slot` replaced by `text` in one place.
+std::string Envelope(std::string_view top = R"("last_seen_at":5,)",
+                     std::string_view slice = R"("vsn":1,"vsn_at":2)",
+                     std::string_view entry = R"("t":3,"v":1)") {
+  std::string out = R"({"format":1,)";
+  out += top;
+  out += R"("views":{"V":{"data":{"k":{)";
+  out += entry;
+  out += "}},";
+  out += slice;
+  out += R"(}},"writer":"w"})";
+  return out;
+}
+
+TEST(EnvelopeTest, TheValidTestEnvelopeDecodes) {
+  Result<SessionState> r = SessionState::Decode(Envelope());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->Encode("w"), Envelope());
+}
+
+// =============================================================================================
+// Encode
+
+TEST(EnvelopeTest, AnEmptySession) {
+  SessionState s;
+  EXPECT_EQ(s.Encode("d1"), R"({"format":1,"last_seen_at":0,"views":{},"writer":"d1"})");
+}
+
+TEST(EnvelopeTest, ExactBytesAreCanonical) {
+  SessionState s;
+  s.Apply(Stash("b.Live", 2, {{"z", "[1,{\"a\":null}]"}, {"a", "\"x\""}}, 1700000000000000));
+  s.Apply(Stash("a.Live", 1, {{"n", "1.5e-7"}}, 1700000000000001));
+  s.Apply(Touch(1700000000000009));
+  EXPECT_EQ(s.Encode("host-1/42"),
+            R"({"format":1,"last_seen_at":1700000000000009,"views":{)"
+            R"("a.Live":{"data":{"n":{"t":1700000000000001,"v":1.5e-7}},"vsn":1,)"
+            R"("vsn_at":1700000000000001},)"
+            R"("b.Live":{"data":{"a":{"t":1700000000000000,"v":"x"},)"
+            R"("z":{"t":1700000000000000,"v":[1,{"a":null}]}},"vsn":2,)"
+            R"("vsn_at":1700000000000000}},"writer":"host-1/42"})");
+}
+
+TEST(EnvelopeTest, NamesAreSortedByBytes) {
+  SessionState s;
+  // Byte order: "Z" (0x5a) < "a" (0x61) < "\u00e9" (0xc3 0xa9), whatever the locale.
+  s.Apply(Stash("V", 1, {{"\u00e9", "1"}, {"a", "2"}, {"Z", "3"}}, 1));
+  EXPECT_EQ(s.Encode("w"),
+            "{\"format\":1,\"last_seen_at\":1,\"views\":{\"V\":{\"data\":{"
+            "\"Z\":{\"t\":1,\"v\":3},\"a\":{\"t\":1,\"v\":2},\"\u00e9\":{\"t\":1,\"v\":1}},"
+            "\"vsn\":1,\"vsn_at\":1}},\"writer\":\"w\"}");
+}
+
+TEST(EnvelopeTest, NamesAndWriterAreEscaped) {
+  SessionState s;
+  s.Apply(Stash("q\"v", 1, {{"line\nbreak\\", "0"}}, 1));
+  std::string bytes = s.Encode("w\"1");
+  EXPECT_NE(bytes.find(R"("q\"v":)"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find(R"("line\nbreak\\":)"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find(R"("writer":"w\"1")"), std::string::npos) << bytes;
+  std::string writer;
+  Result<SessionState> r = SessionState::Decode(bytes, &writer);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, s);
+  EXPECT_EQ(writer, "w\"1");
+}
+
+TEST(EnvelopeTest, ExtremeTimesAndVersionsRoundTrip) {
+  SessionState s;
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  s.Apply(Stash("V", kMin, {{"k", "1"}}, -5));
+  s.Apply(Stash("W", kMax, {{"k", "1"}}, kMax));
+  std::string bytes = s.Encode("w");
+  EXPECT_NE(bytes.find("\"vsn\":-9223372036854775808"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find("\"t\":-5"), std::string::npos) << bytes;
+  Result<SessionState> r = SessionState::Decode(bytes);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, s);
+}
+
+// =============================================================================================
+// Round trip
+
+TEST(EnvelopeTest, DecodeOfEncodeIsTheSameStateForRandomStates) {
+  std::mt19937 rng(777);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> values = {"null",
+                                           "true",
+                                           "false",
+                                           "0",
+                                           "-12",
+                                           "123456789012345678901234567890",
+                                           "1.0",
+                                           "1.0e20",
+                                           "\"\"",
+                                           "\"a\\\"b\\\\c\\n\\u0000\"",
+                                           "\"\u00fc\u20ac\xf0\x9f\x98\x80\"",
+                                           "[]",
+                                           "{}",
+                                           "[1,[2,[3]]]",
+                                           "{\"a\":{\"b\":[true,null]},\"z\":\"\"}"};
+  for (int round = 0; round < 200; round++) {
+    SessionState s;
+    int n = pick(20);
+    for (int i = 0; i < n; i++) {
+      Entries e;
+      for (int k = pick(4); k > 0; k--) {
+        e.emplace_back("key" + std::to_string(pick(6)), values[pick(values.size())]);
+      }
+      s.Apply(Stash("Elixir.V" + std::to_string(pick(4)), pick(3), e, pick(1000) - 100));
+    }
+    std::string writer = "w" + std::to_string(round);
+    std::string bytes = s.Encode(writer);
+    std::string decoded_writer;
+    Result<SessionState> r = SessionState::Decode(bytes, &decoded_writer);
+    ASSERT_TRUE(r.ok()) << r.status().ToString() << "\n" << bytes;
+    ASSERT_EQ(*r, s) << bytes;
+    ASSERT_EQ(decoded_writer, writer);
+    ASSERT_EQ(r->Encode(writer), bytes);
+  }
+}
+
+TEST(EnvelopeTest, DecodeReturnsCanonicalValuesFromHandEditedObjects) {
+  std::string edited =
+      "{ \"writer\" : \"w\",\n \"views\": {\"V\": {\"vsn_at\": 2, \"vsn\": 1, \"data\": "
+      "{\"k\": {\"v\": { \"b\" : [ 1 , 2.50 ], \"a\" : \"\\u00e9\" }, \"t\": 3}}}},\n"
+      " \"last_seen_at\": 5, \"format\": 1 }";
+  Result<SessionState> r = SessionState::Decode(edited);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const StoredValue& v = r->views().at("V").data.at("k");
+  EXPECT_EQ(v.json, "{\"a\":\"\u00e9\",\"b\":[1,2.5]}");
+  EXPECT_EQ(v.written_at, 3);
+  EXPECT_EQ(r->last_seen_at(), 5);
+  EXPECT_EQ(r->Encode("w"), Envelope(R"("last_seen_at":5,)", R"("vsn":1,"vsn_at":2)",
+                                     "\"t\":3,\"v\":{\"a\":\"\u00e9\",\"b\":[1,2.5]}"));
+}
+
+TEST(EnvelopeTest, DeeplyNestedStoredValuesDecode) {
+  // A value at the codec's default depth limit, plus the envelope's own nesting.
+  std::string deep(250, '[');
+  deep += std::string(250, ']');
+  SessionState s;
+  s.Apply(Stash("V", 1, {{"k", deep}}, 1));
+  Result<SessionState> r = SessionState::Decode(s.Encode("w"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, s);
+}
+
+// =============================================================================================
+// Format versions
+
+TEST(EnvelopeTest, ANewerFormatAsksForAnUpgrade) {
+  Result<SessionState> r = SessionState::Decode(R"({"format":2,"something":"else","writer":"w"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(r.status().message(),
+            "stored session uses format 2, newer than this daemon understands; upgrade "
+            "durable-stashd");
+}
+
+TEST(EnvelopeTest, AMissingOrBadFormatIsCorrupt) {
+  ExpectCorrupt(R"({"last_seen_at":0,"views":{},"writer":"w"})", "no \"format\"");
+  ExpectCorrupt(R"({"format":"1","last_seen_at":0,"views":{},"writer":"w"})",
+                "\"format\" is not an integer");
+  ExpectCorrupt(R"({"format":1.0,"last_seen_at":0,"views":{},"writer":"w"})",
+                "\"format\" is not an integer");
+  ExpectCorrupt(R"({"format":0,"last_seen_at":0,"views":{},"writer":"w"})", "unknown format 0");
+  ExpectCorrupt(R"({"format":-1,"last_seen_at":0,"views":{},"writer":"w"})", "unknown format -1");
+}
+
+// =============================================================================================
+// Damaged objects
+
+TEST(EnvelopeTest, NotJsonOrNotAnObjectIsCorrupt) {
+  ExpectCorrupt("", "not valid JSON");
+  ExpectCorrupt("{\"format\":1", "not valid JSON");
+  ExpectCorrupt("{\"format\":1,\"format\":1}", "not valid JSON");  // duplicate member
+  ExpectCorrupt("[1]", "not a JSON object");
+}
+
+TEST(EnvelopeTest, UnexpectedMembersAreCorrupt) {
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,"extra":1,)"), "unexpected member \"extra\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("more":1,"vsn":1,"vsn_at":2)"),
+                "view \"V\" has an unexpected member \"more\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":1,"vsn_at":2)", R"("t":3,"v":1,"x":0)"),
+                "key \"k\" of view \"V\" has an unexpected member \"x\"");
+}
+
+TEST(EnvelopeTest, MissingMembersAreCorrupt) {
+  ExpectCorrupt(Envelope(""), "has no \"last_seen_at\"");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{}})", "has no \"writer\"");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"writer":"w"})", "has no \"views\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn_at":2)"), "view \"V\" has no \"vsn\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":2)"), "view \"V\" has no \"vsn_at\"");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{"V":{"vsn":1,"vsn_at":1}},"writer":"w"})",
+                "view \"V\" has no \"data\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":1,"vsn_at":2)", R"("v":1)"),
+                "key \"k\" of view \"V\" has no \"t\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":1,"vsn_at":2)", R"("t":1)"),
+                "key \"k\" of view \"V\" has no \"v\"");
+}
+
+TEST(EnvelopeTest, MembersOfTheWrongTypeAreCorrupt) {
+  ExpectCorrupt(Envelope(R"("last_seen_at":"5",)"), "\"last_seen_at\" of the envelope");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5.5,)"), "\"last_seen_at\" of the envelope");
+  ExpectCorrupt(Envelope(R"("last_seen_at":9223372036854775808,)"), "64-bit integer");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":null,"vsn_at":2)"),
+                "\"vsn\" of view \"V\" is not a 64-bit integer");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":1,"vsn_at":[])"),
+                "\"vsn_at\" of view \"V\"");
+  ExpectCorrupt(Envelope(R"("last_seen_at":5,)", R"("vsn":1,"vsn_at":2)", R"("t":1e3,"v":1)"),
+                "\"t\" of key \"k\" of view \"V\"");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":[],"writer":"w"})",
+                "\"views\" is not an object");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{"V":1},"writer":"w"})",
+                "view \"V\" is not an object");
+  ExpectCorrupt(
+      R"({"format":1,"last_seen_at":0,"views":{"V":{"data":[],"vsn":1,"vsn_at":1}},"writer":"w"})",
+      "\"data\" of view \"V\" is not an object");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{"V":{"data":{"k":2},"vsn":1,"vsn_at":1}},)"
+                R"("writer":"w"})",
+                "key \"k\" of view \"V\" is not an object");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{},"writer":7})",
+                "\"writer\" is not a string");
+}
+
+TEST(EnvelopeTest, EmptyNamesAreCorrupt) {
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{"":{"data":{},"vsn":1,"vsn_at":1}},)"
+                R"("writer":"w"})",
+                "empty name");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"views":{"V":{"data":{"":{"t":1,"v":1}},"vsn":1,)"
+                R"("vsn_at":1}},"writer":"w"})",
+                "empty name");
+}
+
+TEST(EnvelopeTest, TheWriterIdComesOutOnlyOnSuccess) {
+  std::string writer = "unchanged";
+  EXPECT_FALSE(SessionState::Decode("[]", &writer).ok());
+  EXPECT_EQ(writer, "unchanged");
+  ASSERT_TRUE(SessionState::Decode(Envelope(), &writer).ok());
+  EXPECT_EQ(writer, "w");
+}
+
+}  // namespace
+}  // namespace ds::session
