@@ -3,7 +3,8 @@
 #   make run     build and start durable-stashd on 127.0.0.1:7379 (embedded default store)
 #   make test    install what is missing, build, run every test suite (what CI runs)
 #
-# Other targets: build, unit, e2e, asan, fuzz-smoke, fuzz, lint, format, clean.
+# Other targets: build, unit, asan, fuzz-smoke, fuzz, lint, format, clean.
+# `make run` keeps sessions under ./data (ignored by git); STORE=memory: keeps them in memory.
 
 JOBS        ?= $(shell nproc)
 BUILD_TYPE  ?= RelWithDebInfo
@@ -12,10 +13,10 @@ ASAN_BUILD  := build-asan
 FUZZ_BUILD  := build-fuzz
 FUZZ_SECONDS ?= 20
 PORT        ?= 7379
-STORE       ?= memory:
+STORE       ?= file:data
 CMAKE_FLAGS := -G Ninja
 
-.PHONY: all deps build run test unit e2e asan fuzz-smoke fuzz lint format clean
+.PHONY: all deps build run test unit asan fuzz-smoke fuzz lint format clean
 
 all: build
 

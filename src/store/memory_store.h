@@ -1,8 +1,24 @@
 // MemoryStore: a Store held in process memory, exactly faithful to the CAS contract.
 //
 // Used by tests and by `--store memory:` for quick development (nothing survives a restart).
-// Tests can inject the failures a real object store produces (SPEC §5) through FaultPlan: each
-// queued fault applies to the next operation of its kind, in order.
+// Tests can inject the failures a real object store produces (SPEC §5) with InjectFault: each
+// queued fault applies to the next operation of its kind, in order, one fault per operation.
+//
+// Fault semantics, per operation kind:
+//   kTransient            any op: Unavailable, nothing changes.
+//   kSlow                 any op: sleeps `delay` WITHOUT holding the store's mutex (other
+//                         operations proceed meanwhile), then runs normally.
+//   kPreconditionFailed   conditional Puts only (CreateOnly / IfMatch): PreconditionFailed,
+//                         nothing changes. The fault waits at the head of the Put queue until a
+//                         conditional Put arrives; unconditional Puts run normally meanwhile (a
+//                         real store never answers 412 to an unconditional PUT). Injecting it
+//                         for Get, Delete or List is a programming error (asserted).
+//   kCommitThenLoseReply  Put / Delete: the operation runs normally (it may succeed or fail its
+//                         condition), then OutcomeUnknown is returned instead of its result, as
+//                         if the reply was lost. Get / List: OutcomeUnknown, nothing changes.
+//
+// Etags are "g<n>" with n from one counter per store, so an etag is never reused for any key,
+// also after a delete and a re-create.
 #pragma once
 
 #include <chrono>
@@ -17,10 +33,10 @@
 namespace ds::store {
 
 enum class Fault {
-  kTransient,             // fail with Unavailable, change nothing
-  kSlow,                  // wait `delay`, then behave normally
-  kPreconditionFailed,    // fail a conditional Put with PreconditionFailed, change nothing
-  kCommitThenLoseReply,   // apply the Put, then report OutcomeUnknown as if the reply was lost
+  kTransient,            // fail with Unavailable, change nothing
+  kSlow,                 // wait `delay`, then behave normally
+  kPreconditionFailed,   // fail a conditional Put with PreconditionFailed, change nothing
+  kCommitThenLoseReply,  // apply the Put, then report OutcomeUnknown as if the reply was lost
 };
 
 enum class Operation { kGet, kPut, kDelete, kList };
@@ -41,7 +57,8 @@ class MemoryStore final : public Store {
   // Queues a fault for the next operation of kind `op`.
   void InjectFault(Operation op, Fault fault,
                    std::chrono::milliseconds delay = std::chrono::milliseconds(0));
-  // Number of operations of kind `op` served so far (faulted ones included).
+  // Number of operations of kind `op` started so far (faulted ones included). An operation is
+  // counted when it begins, so a test can wait for a slow operation to be in flight.
   uint64_t OperationCount(Operation op) const;
   // Number of objects currently stored.
   size_t Size() const;
@@ -56,8 +73,12 @@ class MemoryStore final : public Store {
     std::chrono::milliseconds delay;
   };
 
-  // Pops the next queued fault for `op`, if any. REQUIRES: mu_ held.
-  bool TakeFault(Operation op, QueuedFault* out);
+  // Counts the operation and pops the fault that applies to it, if any (see the table above;
+  // `conditional_put` tells whether a queued kPreconditionFailed applies). REQUIRES: mu_ held.
+  bool BeginOperation(Operation op, bool conditional_put, QueuedFault* out);
+  // Applies a Put without faults. REQUIRES: mu_ held.
+  Result<std::string> PutLocked(std::string_view key, std::string_view data,
+                                const WriteCondition& condition);
 
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> objects_;

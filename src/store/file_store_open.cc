@@ -1,0 +1,237 @@
+// FileStore::Open and the destructor: creating or opening the directory, the LOCK, the FORMAT
+// check and the clean-up of a previous crash. The design is described in file_store.h.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "store/file_store.h"
+#include "store/posix_io.h"
+
+namespace ds::store {
+
+namespace {
+
+constexpr std::string_view kFormatContents = "durable-stash file store\nformat 1\n";
+constexpr char kFormatFile[] = "FORMAT";
+constexpr char kFormatTemp[] = "FORMAT.new";
+constexpr char kLockFile[] = "LOCK";
+constexpr char kObjectsDir[] = "objects";
+constexpr char kTmpDir[] = "tmp";
+
+bool IsDotOrDotDot(const char* name) {
+  return std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0;
+}
+
+// Reads a small file under `dir_fd` whole; NotFound when it does not exist.
+Result<std::string> ReadSmallFile(int dir_fd, const char* name, const std::string& what) {
+  UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::NotFound(what);
+    return ErrnoError("open " + what, errno);
+  }
+  std::string contents(4096, '\0');
+  Result<size_t> n = PReadUpTo(fd.get(), contents.data(), contents.size(), 0, "read " + what);
+  if (!n.ok()) return n.status();
+  contents.resize(*n);
+  return contents;
+}
+
+// Creates directory `name` under `parent_fd` if missing; returns whether it was created.
+Result<bool> MakeDir(int parent_fd, const char* name, const std::string& what) {
+  if (::mkdirat(parent_fd, name, 0755) == 0) return true;
+  if (errno == EEXIST) return false;
+  return ErrnoError("mkdir " + what, errno);
+}
+
+Result<UniqueFd> OpenDirFd(int parent_fd, const char* name, const std::string& what) {
+  UniqueFd fd(::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open " + what, errno);
+  return fd;
+}
+
+// Takes the directory lock. The pid written into LOCK serves the message a second daemon
+// prints, and tells the next Open whether this one closed cleanly (the destructor empties it).
+Status TakeLock(int dir_fd, const std::string& dir, UniqueFd* lock_fd, bool* previous_unclean) {
+  const std::string what = dir + "/" + kLockFile;
+  UniqueFd fd(::openat(dir_fd, kLockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return ErrnoError("open " + what, errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return ErrnoError("flock " + what, errno);
+    Result<std::string> holder = ReadSmallFile(dir_fd, kLockFile, what);
+    std::string pid = holder.ok() ? std::string(holder.value()) : std::string();
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status::IOError("another durable-stashd holds the lock on " + dir + " (pid " +
+                           (pid.empty() ? std::string("unknown") : pid) +
+                           "); stop it or give this one another directory");
+  }
+  Result<std::string> previous = ReadSmallFile(dir_fd, kLockFile, what);
+  if (!previous.ok()) return previous.status();
+  *previous_unclean = !previous->empty();
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd.get(), 0) != 0) return ErrnoError("truncate " + what, errno);
+  if (::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    return ErrnoError("write " + what, errno);
+  }
+  *lock_fd = std::move(fd);
+  return Status::OK();
+}
+
+// Checks FORMAT before anything is created in the directory. Returns whether the store is new
+// (FORMAT must be written). A directory holding anything but what a half-created store may
+// hold is refused: it is somebody else's, and nothing is written into it.
+Result<bool> CheckFormat(int dir_fd, const std::string& dir) {
+  const std::string what = dir + "/" + kFormatFile;
+  Result<std::string> format = ReadSmallFile(dir_fd, kFormatFile, what);
+  if (format.ok()) {
+    if (*format != kFormatContents) {
+      return Status::IOError(dir +
+                             " is not a durable-stash file store of a format this build "
+                             "can read (see " +
+                             what + ")");
+    }
+    return false;
+  }
+  if (!format.status().IsNotFound()) return format.status();
+
+  Result<DirStream> stream = OpenDirStream(dir_fd, ".", dir);
+  if (!stream.ok()) return stream.status();
+  while (dirent* entry = ::readdir(stream->get())) {
+    const char* name = entry->d_name;
+    if (IsDotOrDotDot(name) || std::strcmp(name, kLockFile) == 0 ||
+        std::strcmp(name, kObjectsDir) == 0 || std::strcmp(name, kTmpDir) == 0 ||
+        std::strcmp(name, kFormatTemp) == 0) {
+      continue;
+    }
+    return Status::IOError(dir + " is not empty and is not a durable-stash file store (no " +
+                           kFormatFile + " file); give the store an empty or new directory");
+  }
+  return true;
+}
+
+// Writes FORMAT atomically, last: a crash before leaves a store without FORMAT that holds no
+// object yet, which the next Open completes.
+Status WriteFormat(int dir_fd, const std::string& dir) {
+  const std::string what = dir + "/" + kFormatFile;
+  UniqueFd fd(::openat(dir_fd, kFormatTemp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return ErrnoError("create " + what, errno);
+  if (Status s = WriteAll(fd.get(), kFormatContents, {}, "write " + what); !s.ok()) return s;
+  if (Status s = Fsync(fd.get(), "fsync " + what); !s.ok()) return s;
+  if (::renameat(dir_fd, kFormatTemp, dir_fd, kFormatFile) != 0) {
+    return ErrnoError("rename " + what, errno);
+  }
+  return Fsync(dir_fd, "fsync " + dir);
+}
+
+// Deletes the temporary files of writes that were in flight when the previous process stopped.
+Status EmptyTmpDir(int tmp_fd, const std::string& what) {
+  Result<DirStream> stream = OpenDirStream(tmp_fd, ".", what);
+  if (!stream.ok()) return stream.status();
+  while (dirent* entry = ::readdir(stream->get())) {
+    if (IsDotOrDotDot(entry->d_name)) continue;
+    if (::unlinkat(tmp_fd, entry->d_name, 0) != 0 && errno != ENOENT) {
+      return ErrnoError("unlink " + what + "/" + entry->d_name, errno);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir) {
+  return Open(std::move(dir), Options());
+}
+
+Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Options& options) {
+  if (dir.empty()) return Status::InvalidArgument("file store: empty directory path");
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::absolute(dir, ec);
+  if (ec) return Status::IOError("file store: " + dir + ": " + ec.message());
+  path = path.lexically_normal();
+  if (path.has_relative_path() && !path.has_filename()) path = path.parent_path();  // "a/b/"
+  dir = path.string();
+
+  const bool existed = std::filesystem::exists(path, ec);
+  if (!existed) {
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Status::IOError("file store: cannot create " + dir + ": " + ec.message());
+    // Make the new directory's own entry durable.
+    if (path.has_parent_path()) {
+      UniqueFd parent(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (parent.valid()) {
+        if (Status s = Fsync(parent.get(), "fsync " + path.parent_path().string()); !s.ok()) {
+          return s;
+        }
+      }
+    }
+  }
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid()) return ErrnoError("file store: open " + dir, errno);
+
+  Result<bool> is_new = CheckFormat(dir_fd.get(), dir);
+  if (!is_new.ok()) return is_new.status();
+  UniqueFd lock_fd;
+  bool previous_unclean = false;
+  if (Status s = TakeLock(dir_fd.get(), dir, &lock_fd, &previous_unclean); !s.ok()) return s;
+
+  Result<bool> made_objects = MakeDir(dir_fd.get(), kObjectsDir, dir + "/" + kObjectsDir);
+  if (!made_objects.ok()) return made_objects.status();
+  Result<bool> made_tmp = MakeDir(dir_fd.get(), kTmpDir, dir + "/" + kTmpDir);
+  if (!made_tmp.ok()) return made_tmp.status();
+  if (*made_objects || *made_tmp) {
+    if (Status s = Fsync(dir_fd.get(), "fsync " + dir); !s.ok()) return s;
+  }
+  if (*is_new) {
+    if (Status s = WriteFormat(dir_fd.get(), dir); !s.ok()) return s;
+  }
+
+  Result<UniqueFd> objects_fd = OpenDirFd(dir_fd.get(), kObjectsDir, dir + "/" + kObjectsDir);
+  if (!objects_fd.ok()) return objects_fd.status();
+  Result<UniqueFd> tmp_fd = OpenDirFd(dir_fd.get(), kTmpDir, dir + "/" + kTmpDir);
+  if (!tmp_fd.ok()) return tmp_fd.status();
+  if (Status s = EmptyTmpDir(tmp_fd->get(), dir + "/" + kTmpDir); !s.ok()) return s;
+
+  if (previous_unclean) {
+    // The previous process died with the store open. Renames it made visible but had not yet
+    // fsynced are still only in the page cache; make them durable before serving them, or a
+    // power loss now could take back an object this process already returned.
+    if (::syncfs(dir_fd.get()) != 0) return ErrnoError("file store: syncfs " + dir, errno);
+  }
+
+  return std::make_unique<FileStore>(PassKey{}, std::move(dir), options, std::move(dir_fd),
+                                     std::move(lock_fd), std::move(*objects_fd),
+                                     std::move(*tmp_fd));
+}
+
+FileStore::FileStore(PassKey, std::string dir, const Options& options, UniqueFd dir_fd,
+                     UniqueFd lock_fd, UniqueFd objects_fd, UniqueFd tmp_fd)
+    : dir_(std::move(dir)),
+      options_(options),
+      dir_fd_(std::move(dir_fd)),
+      lock_fd_(std::move(lock_fd)),
+      objects_fd_(std::move(objects_fd)),
+      tmp_fd_(std::move(tmp_fd)),
+      syncer_(file_names::kFanout) {
+  for (auto& fd : subdir_fds_) fd.store(-1, std::memory_order_relaxed);
+}
+
+FileStore::~FileStore() {
+  for (auto& fd : subdir_fds_) {
+    int raw = fd.exchange(-1);
+    if (raw >= 0) ::close(raw);
+  }
+  // An empty LOCK tells the next Open that this store was closed cleanly. Not fsynced: if a
+  // power loss takes the truncation back, the next Open merely runs one unneeded syncfs.
+  // The flock itself is released when lock_fd_ is closed.
+  (void)::ftruncate(lock_fd_.get(), 0);
+}
+
+}  // namespace ds::store

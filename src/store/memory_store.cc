@@ -1,0 +1,203 @@
+// MemoryStore: the CAS contract of store.h over a std::map, plus the fault hooks tests use.
+//
+// One mutex guards everything. That is simple and exactly linearizable; the only operation
+// that waits is a kSlow fault, and it sleeps with the mutex released so that a slow request
+// does not stall the requests running beside it (as with a real object store).
+#include "store/memory_store.h"
+
+#include <cassert>
+#include <thread>
+#include <utility>
+
+namespace ds::store {
+
+namespace {
+
+Status EmptyKeyError() {
+  // S3 has no empty key; rejecting it here keeps every store's behaviour the same.
+  return Status::InvalidArgument("store keys must not be empty");
+}
+
+}  // namespace
+
+bool MemoryStore::BeginOperation(Operation op, bool conditional_put, QueuedFault* out) {
+  ++counts_[op];
+  auto it = faults_.find(op);
+  if (it == faults_.end() || it->second.empty()) return false;
+  const QueuedFault& head = it->second.front();
+  if (head.fault == Fault::kPreconditionFailed && !conditional_put) return false;
+  *out = head;
+  it->second.pop_front();
+  return true;
+}
+
+Result<Object> MemoryStore::Get(std::string_view key, std::string_view if_none_match) {
+  std::unique_lock lock(mu_);
+  QueuedFault fault;
+  if (BeginOperation(Operation::kGet, false, &fault)) {
+    switch (fault.fault) {
+      case Fault::kTransient:
+        return Status::Unavailable("injected fault: transient failure of Get");
+      case Fault::kCommitThenLoseReply:
+        return Status::OutcomeUnknown("injected fault: reply of Get lost");
+      case Fault::kSlow:
+        lock.unlock();
+        std::this_thread::sleep_for(fault.delay);
+        lock.lock();
+        break;
+      case Fault::kPreconditionFailed:
+        break;  // never taken for a Get (BeginOperation)
+    }
+  }
+  if (key.empty()) return EmptyKeyError();
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return Status::NotFound(std::string(key));
+  if (!if_none_match.empty() && if_none_match == it->second.etag) {
+    return Status::NotModified(std::string(key));
+  }
+  return Object{it->second.data, it->second.etag};
+}
+
+Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_view data,
+                                           const WriteCondition& condition) {
+  if (key.empty()) return EmptyKeyError();
+  auto it = objects_.find(key);
+  switch (condition.kind) {
+    case WriteCondition::Kind::kNone:
+      break;
+    case WriteCondition::Kind::kCreateOnly:
+      if (it != objects_.end()) {
+        return Status::PreconditionFailed("object exists: " + std::string(key));
+      }
+      break;
+    case WriteCondition::Kind::kIfMatch:
+      if (it == objects_.end()) {
+        return Status::PreconditionFailed("object does not exist: " + std::string(key));
+      }
+      if (it->second.etag != condition.etag) {
+        return Status::PreconditionFailed("etag differs: " + std::string(key));
+      }
+      break;
+  }
+  // Appended rather than `"g" + std::to_string(...)`, which trips a false -Wrestrict in
+  // GCC 12 at -O3.
+  std::string etag = "g";
+  etag += std::to_string(next_generation_++);
+  if (it == objects_.end()) {
+    objects_.emplace(std::string(key), Entry{std::string(data), etag});
+  } else {
+    it->second = Entry{std::string(data), etag};
+  }
+  return etag;
+}
+
+Result<std::string> MemoryStore::Put(std::string_view key, std::string_view data,
+                                     const WriteCondition& condition) {
+  std::unique_lock lock(mu_);
+  const bool conditional = condition.kind != WriteCondition::Kind::kNone;
+  QueuedFault fault;
+  if (BeginOperation(Operation::kPut, conditional, &fault)) {
+    switch (fault.fault) {
+      case Fault::kTransient:
+        return Status::Unavailable("injected fault: transient failure of Put");
+      case Fault::kPreconditionFailed:
+        return Status::PreconditionFailed("injected fault: precondition failed");
+      case Fault::kCommitThenLoseReply: {
+        // The store decided (applied the write or refused it); only the reply is lost.
+        Result<std::string> applied = PutLocked(key, data, condition);
+        (void)applied;
+        return Status::OutcomeUnknown("injected fault: reply of Put lost");
+      }
+      case Fault::kSlow:
+        lock.unlock();
+        std::this_thread::sleep_for(fault.delay);
+        lock.lock();
+        break;
+    }
+  }
+  return PutLocked(key, data, condition);
+}
+
+Status MemoryStore::Delete(std::string_view key) {
+  std::unique_lock lock(mu_);
+  QueuedFault fault;
+  bool lose_reply = false;
+  if (BeginOperation(Operation::kDelete, false, &fault)) {
+    switch (fault.fault) {
+      case Fault::kTransient:
+        return Status::Unavailable("injected fault: transient failure of Delete");
+      case Fault::kCommitThenLoseReply:
+        lose_reply = true;
+        break;
+      case Fault::kSlow:
+        lock.unlock();
+        std::this_thread::sleep_for(fault.delay);
+        lock.lock();
+        break;
+      case Fault::kPreconditionFailed:
+        break;  // never taken for a Delete (BeginOperation)
+    }
+  }
+  if (key.empty()) return EmptyKeyError();
+  auto it = objects_.find(key);
+  if (it != objects_.end()) objects_.erase(it);
+  if (lose_reply) return Status::OutcomeUnknown("injected fault: reply of Delete lost");
+  return Status::OK();
+}
+
+Result<ListPage> MemoryStore::List(std::string_view prefix, std::string_view continuation,
+                                   size_t max_keys) {
+  std::unique_lock lock(mu_);
+  QueuedFault fault;
+  if (BeginOperation(Operation::kList, false, &fault)) {
+    switch (fault.fault) {
+      case Fault::kTransient:
+        return Status::Unavailable("injected fault: transient failure of List");
+      case Fault::kCommitThenLoseReply:
+        return Status::OutcomeUnknown("injected fault: reply of List lost");
+      case Fault::kSlow:
+        lock.unlock();
+        std::this_thread::sleep_for(fault.delay);
+        lock.lock();
+        break;
+      case Fault::kPreconditionFailed:
+        break;  // never taken for a List (BeginOperation)
+    }
+  }
+  if (max_keys == 0) return Status::InvalidArgument("List: max_keys must be > 0");
+
+  // The continuation token is the last key of the previous page: resume strictly after it,
+  // which also works when that key has been deleted in between.
+  auto it = continuation.empty() || continuation < prefix ? objects_.lower_bound(prefix)
+                                                          : objects_.upper_bound(continuation);
+  ListPage page;
+  for (; it != objects_.end() && it->first.starts_with(prefix); ++it) {
+    if (page.entries.size() == max_keys) {
+      // There is at least one more key: this page is not the last one.
+      page.continuation = page.entries.back().key;
+      break;
+    }
+    page.entries.push_back(ListEntry{it->first, it->second.etag, it->second.data.size()});
+  }
+  return page;
+}
+
+void MemoryStore::InjectFault(Operation op, Fault fault, std::chrono::milliseconds delay) {
+  assert((fault != Fault::kPreconditionFailed || op == Operation::kPut) &&
+         "kPreconditionFailed applies to conditional Puts only");
+  std::lock_guard lock(mu_);
+  faults_[op].push_back(QueuedFault{fault, delay});
+}
+
+uint64_t MemoryStore::OperationCount(Operation op) const {
+  std::lock_guard lock(mu_);
+  auto it = counts_.find(op);
+  return it == counts_.end() ? 0 : it->second;
+}
+
+size_t MemoryStore::Size() const {
+  std::lock_guard lock(mu_);
+  return objects_.size();
+}
+
+}  // namespace ds::store

@@ -1,0 +1,568 @@
+// FileStore: the conformance suite, plus what only a store on disk has: persistence across
+// reopen, the directory lock, crash leftovers, the on-disk format, and the fsync batching.
+#include "store/file_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/file_names.h"
+#include "store/memory_store.h"
+#include "store/object_file.h"
+#include "store_conformance.h"
+#include "store_test_util.h"
+
+namespace ds::store {
+namespace {
+
+namespace fs = std::filesystem;
+using conformance::StoreBackend;
+using conformance::StoreBackendName;
+using conformance::StoreConformanceTest;
+using test::CodeOf;
+using test::IsOk;
+using test::TempDir;
+
+// Each conformance test gets a fresh directory; all of them are removed after the test.
+StoreBackend FileBackend(std::string name, FileStore::Options options) {
+  auto dirs = std::make_shared<std::vector<std::unique_ptr<TempDir>>>();
+  StoreBackend backend;
+  backend.name = std::move(name);
+  backend.open = [dirs, options]() -> std::unique_ptr<Store> {
+    dirs->push_back(std::make_unique<TempDir>());
+    Result<std::unique_ptr<FileStore>> store = FileStore::Open(dirs->back()->path(), options);
+    EXPECT_TRUE(IsOk(store));
+    if (!store.ok()) return nullptr;
+    return std::move(store).value();
+  };
+  backend.cleanup = [dirs] { dirs->clear(); };
+  return backend;
+}
+
+INSTANTIATE_TEST_SUITE_P(File, StoreConformanceTest,
+                         ::testing::Values(FileBackend("File", FileStore::Options{}),
+                                           FileBackend("FileWithoutGroupCommit",
+                                                       FileStore::Options{.group_commit = false}),
+                                           // Rescans for nearly every page (list_window.h).
+                                           FileBackend("FileWithTinyListWindow",
+                                                       FileStore::Options{.list_window = 3})),
+                         StoreBackendName);
+
+std::unique_ptr<FileStore> MustOpen(const std::string& dir) {
+  Result<std::unique_ptr<FileStore>> store = FileStore::Open(dir);
+  EXPECT_TRUE(IsOk(store)) << dir;
+  if (!store.ok()) return nullptr;
+  return std::move(store).value();
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+void WriteFile(const fs::path& path, std::string_view contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+}
+
+// Where the store keeps `key` (file_store.h: objects/XX/NAME).
+fs::path ObjectPath(const std::string& dir, std::string_view key) {
+  const size_t index = file_names::FanoutIndex(file_names::KeyHash(key));
+  return fs::path(dir) / "objects" / file_names::FanoutDirName(index) /
+         file_names::EncodeKey(key).value();
+}
+
+std::vector<std::string> ListKeys(Store& store) {
+  std::vector<std::string> keys;
+  Result<ListPage> page = store.List("", "", 100000);
+  EXPECT_TRUE(IsOk(page));
+  if (page.ok()) {
+    for (const ListEntry& e : page->entries) keys.push_back(e.key);
+  }
+  return keys;
+}
+
+// --- Persistence across reopen ---------------------------------------------------------------
+
+// The TTL sweep skips recently written objects by their last-modified time.
+TEST(FileStoreTest, ListReportsWhenEachObjectWasLastWritten) {
+  TempDir dir;
+  Result<std::unique_ptr<FileStore>> store = FileStore::Open(dir.path());
+  ASSERT_TRUE(IsOk(store));
+  const int64_t before = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  ASSERT_TRUE(IsOk((*store)->Put("sessions/a", "x", WriteCondition::None())));
+  const int64_t after = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  Result<ListPage> page = (*store)->List("sessions/", "", 10);
+  ASSERT_TRUE(IsOk(page));
+  ASSERT_EQ(page->entries.size(), 1u);
+  // File systems keep mtimes with a coarser clock than system_clock: allow 20 ms either way.
+  EXPECT_GE(page->entries[0].last_modified_micros, before - 20'000);
+  EXPECT_LE(page->entries[0].last_modified_micros, after + 20'000);
+}
+
+TEST(FileStoreTest, ReopenKeepsObjectsEtagsAndConditions) {
+  TempDir dir;
+  std::string etag_a;
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    Result<std::string> a = store->Put("sessions/a", "alpha", WriteCondition::CreateOnly());
+    ASSERT_TRUE(IsOk(a));
+    etag_a = *a;
+    ASSERT_TRUE(IsOk(store->Put("sessions/b", "beta", WriteCondition::CreateOnly())));
+    ASSERT_TRUE(IsOk(store->Put("gone", "x", WriteCondition::CreateOnly())));
+    ASSERT_TRUE(IsOk(store->Delete("gone")));
+  }
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  Result<Object> a = store->Get("sessions/a");
+  ASSERT_TRUE(IsOk(a));
+  EXPECT_EQ(a->data, "alpha");
+  EXPECT_EQ(a->etag, etag_a);
+  EXPECT_EQ(CodeOf(store->Get("sessions/a", etag_a)), StatusCode::kNotModified);
+  EXPECT_EQ(CodeOf(store->Get("gone")), StatusCode::kNotFound);
+  EXPECT_EQ(ListKeys(*store), (std::vector<std::string>{"sessions/a", "sessions/b"}));
+
+  EXPECT_EQ(CodeOf(store->Put("sessions/b", "x", WriteCondition::CreateOnly())),
+            StatusCode::kPreconditionFailed);
+  EXPECT_EQ(CodeOf(store->Put("sessions/a", "x", WriteCondition::IfMatch("0" + etag_a))),
+            StatusCode::kPreconditionFailed);
+  EXPECT_TRUE(IsOk(store->Put("sessions/a", "alpha 2", WriteCondition::IfMatch(etag_a))));
+}
+
+TEST(FileStoreTest, EtagsAreNotReusedAcrossRestartAndDeleteRecreate) {
+  TempDir dir;
+  std::string old_etag;
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    Result<std::string> v1 = store->Put("k", "before restart", WriteCondition::CreateOnly());
+    ASSERT_TRUE(IsOk(v1));
+    old_etag = *v1;
+    ASSERT_TRUE(IsOk(store->Delete("k")));
+  }
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  Result<std::string> v2 = store->Put("k", "after restart", WriteCondition::CreateOnly());
+  ASSERT_TRUE(IsOk(v2));
+  EXPECT_NE(*v2, old_etag);
+  EXPECT_EQ(CodeOf(store->Put("k", "x", WriteCondition::IfMatch(old_etag))),
+            StatusCode::kPreconditionFailed);
+}
+
+// --- The directory lock ----------------------------------------------------------------------
+
+TEST(FileStoreTest, SecondOpenOfADirectoryFailsWithAClearMessageUntilTheFirstCloses) {
+  TempDir dir;
+  auto first = MustOpen(dir.path());
+  ASSERT_NE(first, nullptr);
+  Result<std::unique_ptr<FileStore>> second = FileStore::Open(dir.path());
+  ASSERT_EQ(CodeOf(second), StatusCode::kIOError);
+  EXPECT_NE(
+      second.status().message().find("another durable-stashd holds the lock on " + dir.path() +
+                                     " (pid " + std::to_string(::getpid()) + ")"),
+      std::string::npos)
+      << second.status().message();
+  first.reset();
+  EXPECT_TRUE(IsOk(FileStore::Open(dir.path())));
+}
+
+TEST(FileStoreTest, SecondOpenFromAnotherProcessFails) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  const std::string expected = "(pid " + std::to_string(::getpid()) + ")";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<std::unique_ptr<FileStore>> other = FileStore::Open(dir.path());
+    const bool ok = !other.ok() && other.status().code() == StatusCode::kIOError &&
+                    other.status().message().find(expected) != std::string::npos;
+    ::_exit(ok ? 0 : 1);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child process could open a locked store";
+}
+
+TEST(FileStoreTest, LockFileHoldsThePidWhileOpenAndIsEmptiedOnClose) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(ReadFile(fs::path(dir.path()) / "LOCK"), std::to_string(::getpid()) + "\n");
+  store.reset();
+  EXPECT_EQ(ReadFile(fs::path(dir.path()) / "LOCK"), "");
+}
+
+TEST(FileStoreTest, StaleLockFileOfACrashedProcessDoesNotBlockOpen) {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(IsOk(store->Put("k", "v", WriteCondition::None())));
+  }
+  // A crashed daemon leaves its pid behind, but the kernel released its flock.
+  WriteFile(fs::path(dir.path()) / "LOCK", "999999\n");
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  Result<Object> got = store->Get("k");
+  ASSERT_TRUE(IsOk(got));
+  EXPECT_EQ(got->data, "v");
+}
+
+// --- Crash leftovers and foreign files -------------------------------------------------------
+
+TEST(FileStoreTest, TemporaryFilesOfInterruptedWritesAreIgnoredAndRemovedAtOpen) {
+  TempDir dir;
+  std::string etag;
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    Result<std::string> v1 = store->Put("k", "committed", WriteCondition::CreateOnly());
+    ASSERT_TRUE(IsOk(v1));
+    etag = *v1;
+  }
+  // A crash after writing a new version's temporary file but before the rename, and one in the
+  // middle of writing it (a torn temporary file).
+  const fs::path tmp = fs::path(dir.path()) / "tmp";
+  WriteFile(tmp / "7", std::string(object_file::kMagic) + std::string(32, '0') + "\nnew");
+  WriteFile(tmp / "8", "DSF1 01");
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(fs::is_empty(tmp));
+    Result<Object> got = store->Get("k");
+    ASSERT_TRUE(IsOk(got));
+    EXPECT_EQ(got->data, "committed");
+    EXPECT_EQ(got->etag, etag);
+    EXPECT_EQ(ListKeys(*store), std::vector<std::string>{"k"});
+    EXPECT_TRUE(IsOk(store->Put("k", "next", WriteCondition::IfMatch(etag))));
+  }
+}
+
+TEST(FileStoreTest, ListIgnoresFilesTheStoreDidNotWrite) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(IsOk(store->Put("A", "v", WriteCondition::None())));
+  const fs::path subdir = ObjectPath(dir.path(), "A").parent_path();
+  WriteFile(subdir / ".A.swp", "editor");      // hidden
+  WriteFile(subdir / "%41", "not canonical");  // would decode to "A" again
+  WriteFile(subdir / "a%2fb", "lower-case escape");
+  EXPECT_EQ(ListKeys(*store), std::vector<std::string>{"A"});
+}
+
+TEST(FileStoreTest, DamagedObjectIsReportedAsCorruption) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(IsOk(store->Put("flipped", "some session state", WriteCondition::None())));
+  ASSERT_TRUE(IsOk(store->Put("truncated", "some session state", WriteCondition::None())));
+  ASSERT_TRUE(IsOk(store->Put("headless", "some session state", WriteCondition::None())));
+
+  std::string contents = ReadFile(ObjectPath(dir.path(), "flipped"));
+  contents[object_file::kHeaderSize + 3] ^= 0x20;
+  WriteFile(ObjectPath(dir.path(), "flipped"), contents);
+  EXPECT_EQ(CodeOf(store->Get("flipped")), StatusCode::kCorruption);
+
+  contents = ReadFile(ObjectPath(dir.path(), "truncated"));
+  WriteFile(ObjectPath(dir.path(), "truncated"), contents.substr(0, contents.size() - 1));
+  EXPECT_EQ(CodeOf(store->Get("truncated")), StatusCode::kCorruption);
+
+  WriteFile(ObjectPath(dir.path(), "headless"), "{}");
+  EXPECT_EQ(CodeOf(store->Get("headless")), StatusCode::kCorruption);
+  EXPECT_EQ(CodeOf(store->Put("headless", "x", WriteCondition::IfMatch("e"))),
+            StatusCode::kCorruption);
+}
+
+// --- On-disk format --------------------------------------------------------------------------
+
+TEST(FileStoreTest, ObjectFileIsHeaderThenDataUnderItsEncodedName) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  const std::string key = "sessions/" + std::string(64, 'f');
+  Result<std::string> etag = store->Put(key, "{\"v\":1}", WriteCondition::None());
+  ASSERT_TRUE(IsOk(etag));
+  EXPECT_EQ(etag->size(), object_file::kEtagSize);
+  const fs::path path = ObjectPath(dir.path(), key);
+  EXPECT_EQ(path.filename().string(), "sessions%2F" + std::string(64, 'f'));
+  EXPECT_EQ(ReadFile(path), "DSF1 " + *etag + "\n{\"v\":1}");
+  EXPECT_EQ(ReadFile(fs::path(dir.path()) / "FORMAT"), "durable-stash file store\nformat 1\n");
+}
+
+TEST(FileStoreTest, EqualContentsShareAnEtagAsWithS3) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  Result<std::string> a = store->Put("a", "same", WriteCondition::None());
+  Result<std::string> b = store->Put("b", "same", WriteCondition::None());
+  ASSERT_TRUE(IsOk(a));
+  ASSERT_TRUE(IsOk(b));
+  EXPECT_EQ(*a, *b);
+}
+
+TEST(FileStoreTest, ManyKeysFanOutOverSubdirectoriesAndListMergesThemInOrder) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 600; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof key, "sessions/%06d", i * 7919 % 1000003);
+    keys.emplace_back(key);
+  }
+  // Written by 8 threads: each write waits for its fsyncs, and they overlap.
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < keys.size(); i += kThreads) {
+        EXPECT_TRUE(IsOk(store->Put(keys[i], keys[i], WriteCondition::None())));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(keys.begin(), keys.end());
+  size_t subdirs = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(dir.path()) / "objects")) {
+    (void)entry;
+    ++subdirs;
+  }
+  EXPECT_GT(subdirs, 200u);  // 600 keys hashed into 256 directories
+
+  std::vector<std::string> listed;
+  std::string continuation;
+  do {
+    Result<ListPage> page = store->List("sessions/", continuation, 64);
+    ASSERT_TRUE(IsOk(page));
+    for (const ListEntry& e : page->entries) listed.push_back(e.key);
+    continuation = page->continuation;
+  } while (!continuation.empty());
+  EXPECT_EQ(listed, keys);
+}
+
+// List against a model: the memory store, given the same writes, must produce the same pages
+// (keys, sizes, continuations) while a walk is interleaved with creates, overwrites and
+// deletes. The tiny list window makes most pages go through a rescan or a window update.
+TEST(FileStoreTest, ListMatchesTheMemoryStoreUnderWritesInterleavedWithAWalk) {
+  TempDir dir;
+  Result<std::unique_ptr<FileStore>> opened = FileStore::Open(dir.path(), {.list_window = 8});
+  ASSERT_TRUE(IsOk(opened));
+  FileStore& store = *opened.value();
+  MemoryStore model;
+  std::mt19937 rng(2024);
+  auto random_key = [&] {
+    static const std::string kAlphabet = "ab/.~";
+    std::string key = rng() % 4 == 0 ? "j" : "k";
+    for (int i = 0, n = 1 + static_cast<int>(rng() % 3); i < n; ++i) {
+      key.push_back(kAlphabet[rng() % kAlphabet.size()]);
+    }
+    return key;
+  };
+  auto random_write = [&] {
+    const std::string key = random_key();
+    if (rng() % 3 == 0) {
+      ASSERT_TRUE(IsOk(store.Delete(key)));
+      ASSERT_TRUE(IsOk(model.Delete(key)));
+    } else {
+      const std::string data(rng() % 20, 'd');
+      ASSERT_TRUE(IsOk(store.Put(key, data, WriteCondition::None())));
+      ASSERT_TRUE(IsOk(model.Put(key, data, WriteCondition::None())));
+    }
+  };
+  for (int i = 0; i < 40; ++i) random_write();
+
+  for (const char* prefix : {"", "k", "k/", "ka", "j"}) {
+    std::string continuation;
+    int pages = 0;
+    do {
+      const size_t max_keys = 1 + rng() % 3;
+      Result<ListPage> got = store.List(prefix, continuation, max_keys);
+      Result<ListPage> want = model.List(prefix, continuation, max_keys);
+      ASSERT_TRUE(IsOk(got));
+      ASSERT_TRUE(IsOk(want));
+      ASSERT_EQ(got->entries.size(), want->entries.size()) << "page " << pages;
+      for (size_t i = 0; i < got->entries.size(); ++i) {
+        EXPECT_EQ(got->entries[i].key, want->entries[i].key);
+        EXPECT_EQ(got->entries[i].size, want->entries[i].size);
+      }
+      ASSERT_EQ(got->continuation, want->continuation);
+      continuation = got->continuation;
+      for (int w = static_cast<int>(rng() % 3); w > 0; --w) random_write();
+      ASSERT_LT(++pages, 1000);
+    } while (!continuation.empty());
+  }
+}
+
+// While writers create, overwrite and delete keys, a walk returns every key that existed
+// throughout it exactly once, in order, and nothing that never existed.
+TEST(FileStoreTest, ListWalkDuringConcurrentWritesReturnsEveryStableKeyOnce) {
+  TempDir dir;
+  Result<std::unique_ptr<FileStore>> opened = FileStore::Open(dir.path(), {.list_window = 12});
+  ASSERT_TRUE(IsOk(opened));
+  FileStore& store = *opened.value();
+  std::set<std::string> stable;
+  for (int i = 0; i < 60; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "s/%03d", i);
+    stable.insert(key);
+    ASSERT_TRUE(IsOk(store.Put(key, "v", WriteCondition::CreateOnly())));
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  writers.reserve(2);
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937 rng(w);
+      while (!stop.load()) {
+        char key[24];
+        std::snprintf(key, sizeof key, "s/%03d-%d", static_cast<int>(rng() % 60), w);
+        EXPECT_TRUE(IsOk(store.Put(key, "x", WriteCondition::None())));
+        std::snprintf(key, sizeof key, "s/%03d", static_cast<int>(rng() % 60));
+        EXPECT_TRUE(IsOk(store.Put(key, "overwritten", WriteCondition::None())));
+        std::snprintf(key, sizeof key, "s/%03d-%d", static_cast<int>(rng() % 60), w);
+        EXPECT_TRUE(IsOk(store.Delete(key)));
+      }
+    });
+  }
+  for (int walk = 0; walk < 3; ++walk) {
+    std::vector<std::string> keys;
+    std::string continuation;
+    do {
+      Result<ListPage> page = store.List("s/", continuation, 3);
+      ASSERT_TRUE(IsOk(page));
+      for (const ListEntry& e : page->entries) keys.push_back(e.key);
+      continuation = page->continuation;
+    } while (!continuation.empty());
+    EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+    EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end()) << "a key twice";
+    std::set<std::string> seen_stable;
+    for (const std::string& key : keys) {
+      if (stable.count(key) != 0) {
+        seen_stable.insert(key);
+      } else {
+        EXPECT_TRUE(key.size() == 7 && (key.ends_with("-0") || key.ends_with("-1"))) << key;
+      }
+    }
+    EXPECT_EQ(seen_stable, stable) << "walk " << walk;
+  }
+  stop = true;
+  for (auto& t : writers) t.join();
+}
+
+TEST(FileStoreTest, KeysWhoseFileNameWouldBeTooLongAreInvalid) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(IsOk(store->Put(std::string(255, 'k'), "v", WriteCondition::None())));
+  EXPECT_EQ(CodeOf(store->Put(std::string(256, 'k'), "v", WriteCondition::None())),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(store->Put(std::string(86, '/'), "v", WriteCondition::None())),
+            StatusCode::kInvalidArgument);  // 86 * "%2F" = 258 bytes
+  EXPECT_EQ(CodeOf(store->Get(std::string(256, 'k'))), StatusCode::kInvalidArgument);
+}
+
+// --- Open ------------------------------------------------------------------------------------
+
+TEST(FileStoreTest, OpenCreatesMissingDirectories) {
+  TempDir dir;
+  const std::string nested = dir.path() + "/a/b/c";
+  auto store = MustOpen(nested);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Describe(), "file:" + nested);
+  EXPECT_TRUE(IsOk(store->Put("k", "v", WriteCondition::None())));
+}
+
+TEST(FileStoreTest, DescribeNamesTheAbsoluteDirectory) {
+  TempDir dir;
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir.path());
+  Result<std::unique_ptr<FileStore>> store = FileStore::Open("relative/store/");
+  fs::current_path(cwd);
+  ASSERT_TRUE(IsOk(store));
+  EXPECT_EQ(store.value()->Describe(), "file:" + dir.path() + "/relative/store");
+}
+
+TEST(FileStoreTest, OpenRefusesANonEmptyDirectoryThatIsNotAStoreAndWritesNothingThere) {
+  TempDir dir;
+  WriteFile(fs::path(dir.path()) / "notes.txt", "mine");
+  Result<std::unique_ptr<FileStore>> store = FileStore::Open(dir.path());
+  ASSERT_EQ(CodeOf(store), StatusCode::kIOError);
+  EXPECT_NE(store.status().message().find("not a durable-stash file store"), std::string::npos)
+      << store.status().message();
+  size_t entries = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename(), "notes.txt");
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST(FileStoreTest, OpenRefusesAnUnknownFormat) {
+  TempDir dir;
+  { ASSERT_NE(MustOpen(dir.path()), nullptr); }
+  WriteFile(fs::path(dir.path()) / "FORMAT", "durable-stash file store\nformat 99\n");
+  EXPECT_EQ(CodeOf(FileStore::Open(dir.path())), StatusCode::kIOError);
+}
+
+TEST(FileStoreTest, OpenOfAPathThatIsAFileFails) {
+  TempDir dir;
+  WriteFile(fs::path(dir.path()) / "file", "x");
+  EXPECT_EQ(CodeOf(FileStore::Open(dir.path() + "/file")), StatusCode::kIOError);
+  EXPECT_EQ(CodeOf(FileStore::Open("")), StatusCode::kInvalidArgument);
+}
+
+// --- fsync batching --------------------------------------------------------------------------
+
+TEST(FileStoreTest, EveryWriteAndDeleteIsCoveredByADirectoryFsync) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 10;
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kWrites; ++i) {
+        EXPECT_TRUE(
+            IsOk(store->Put("k" + std::to_string(t * kWrites + i), "v", WriteCondition::None())));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(IsOk(store->Delete("k0")));
+  ASSERT_TRUE(IsOk(store->Delete("k0")));  // missing: nothing to sync
+  const FileStore::Stats stats = store->stats();
+  EXPECT_EQ(stats.dir_syncs, static_cast<uint64_t>(kThreads * kWrites + 1));
+  EXPECT_GE(stats.dir_fsyncs, 1u);
+  EXPECT_LE(stats.dir_fsyncs, stats.dir_syncs);
+}
+
+}  // namespace
+}  // namespace ds::store

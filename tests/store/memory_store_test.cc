@@ -1,0 +1,220 @@
+// MemoryStore: the conformance suite, and the fault hooks tests of other modules rely on.
+#include "store/memory_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "store_conformance.h"
+#include "store_test_util.h"
+
+namespace ds::store {
+namespace {
+
+using conformance::StoreBackend;
+using conformance::StoreBackendName;
+using conformance::StoreConformanceTest;
+using test::CodeOf;
+using test::IsOk;
+
+INSTANTIATE_TEST_SUITE_P(Memory, StoreConformanceTest,
+                         ::testing::Values(StoreBackend{
+                             "Memory", [] { return std::make_unique<MemoryStore>(); }}),
+                         StoreBackendName);
+
+class MemoryStoreFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::string> etag = store_.Put("k", "v1", WriteCondition::None());
+    ASSERT_TRUE(IsOk(etag));
+    etag_ = *etag;
+  }
+
+  // The object "k" still holds "v1" with its original etag.
+  void ExpectUnchanged() {
+    Result<Object> got = store_.Get("k");
+    ASSERT_TRUE(IsOk(got));
+    EXPECT_EQ(got->data, "v1");
+    EXPECT_EQ(got->etag, etag_);
+  }
+
+  MemoryStore store_;
+  std::string etag_;
+};
+
+// --- kTransient ------------------------------------------------------------------------------
+
+TEST_F(MemoryStoreFaultTest, TransientPutIsUnavailableAndChangesNothing) {
+  store_.InjectFault(Operation::kPut, Fault::kTransient);
+  Result<std::string> put = store_.Put("k", "v2", WriteCondition::IfMatch(etag_));
+  EXPECT_EQ(CodeOf(put), StatusCode::kUnavailable);
+  EXPECT_TRUE(put.status().IsTransient());
+  ExpectUnchanged();
+  EXPECT_EQ(CodeOf(store_.Put("new", "x", WriteCondition::None())), StatusCode::kOk);
+}
+
+TEST_F(MemoryStoreFaultTest, TransientGetDeleteAndListAreUnavailableAndChangeNothing) {
+  store_.InjectFault(Operation::kGet, Fault::kTransient);
+  EXPECT_EQ(CodeOf(store_.Get("k")), StatusCode::kUnavailable);
+
+  store_.InjectFault(Operation::kDelete, Fault::kTransient);
+  EXPECT_EQ(CodeOf(store_.Delete("k")), StatusCode::kUnavailable);
+  ExpectUnchanged();
+
+  store_.InjectFault(Operation::kList, Fault::kTransient);
+  EXPECT_EQ(CodeOf(store_.List("", "", 10)), StatusCode::kUnavailable);
+  Result<ListPage> page = store_.List("", "", 10);
+  ASSERT_TRUE(IsOk(page));
+  EXPECT_EQ(page->entries.size(), 1u);
+}
+
+TEST_F(MemoryStoreFaultTest, FaultsApplyInOrderOnePerOperationOfTheirKind) {
+  store_.InjectFault(Operation::kGet, Fault::kTransient);
+  store_.InjectFault(Operation::kGet, Fault::kCommitThenLoseReply);
+  // A Put is not a Get: it runs normally.
+  EXPECT_TRUE(IsOk(store_.Put("other", "x", WriteCondition::None())));
+  EXPECT_EQ(CodeOf(store_.Get("k")), StatusCode::kUnavailable);
+  EXPECT_EQ(CodeOf(store_.Get("k")), StatusCode::kOutcomeUnknown);
+  EXPECT_TRUE(IsOk(store_.Get("k")));
+}
+
+TEST_F(MemoryStoreFaultTest, OperationCountCountsEveryOperationIncludingFaultedOnes) {
+  const uint64_t puts_before = store_.OperationCount(Operation::kPut);  // SetUp's Put
+  EXPECT_EQ(puts_before, 1u);
+  store_.InjectFault(Operation::kGet, Fault::kTransient);
+  (void)store_.Get("k");
+  (void)store_.Get("k");
+  (void)store_.Get("missing");
+  (void)store_.Delete("missing");
+  (void)store_.List("", "", 1);
+  EXPECT_EQ(store_.OperationCount(Operation::kGet), 3u);
+  EXPECT_EQ(store_.OperationCount(Operation::kDelete), 1u);
+  EXPECT_EQ(store_.OperationCount(Operation::kList), 1u);
+  EXPECT_EQ(store_.OperationCount(Operation::kPut), puts_before);
+}
+
+TEST_F(MemoryStoreFaultTest, SizeIsTheNumberOfStoredObjects) {
+  EXPECT_EQ(store_.Size(), 1u);
+  ASSERT_TRUE(IsOk(store_.Put("a", "x", WriteCondition::None())));
+  EXPECT_EQ(store_.Size(), 2u);
+  ASSERT_TRUE(IsOk(store_.Delete("k")));
+  EXPECT_EQ(store_.Size(), 1u);
+}
+
+// --- kSlow -----------------------------------------------------------------------------------
+
+TEST_F(MemoryStoreFaultTest, SlowOperationDoesNotBlockOtherOperationsAndThenRunsNormally) {
+  // The slow Get sleeps for kDelay. Once it is in flight, this thread's Put and Get must
+  // complete while it still sleeps; if the store held its mutex while sleeping they would
+  // wait for the slow Get to finish, and `slow_done` would be true by the time they return.
+  constexpr auto kDelay = std::chrono::seconds(3);
+  store_.InjectFault(Operation::kGet, Fault::kSlow,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(kDelay));
+  std::atomic<bool> slow_done{false};
+  Result<Object> slow_result = Status::Unavailable("not run");
+  std::thread slow([&] {
+    slow_result = store_.Get("k");
+    slow_done = true;
+  });
+  while (store_.OperationCount(Operation::kGet) == 0) std::this_thread::yield();
+
+  EXPECT_TRUE(IsOk(store_.Put("other", "x", WriteCondition::CreateOnly())));
+  EXPECT_TRUE(IsOk(store_.Get("other")));
+  EXPECT_FALSE(slow_done.load()) << "the slow Get blocked the store while it slept";
+  slow.join();
+  ASSERT_TRUE(IsOk(slow_result));
+  EXPECT_EQ(slow_result->data, "v1");
+  EXPECT_EQ(slow_result->etag, etag_);
+}
+
+TEST_F(MemoryStoreFaultTest, SlowPutStillChecksItsConditionAfterTheDelay) {
+  // The condition is evaluated when the slow Put resumes, against the state at that time.
+  store_.InjectFault(Operation::kPut, Fault::kSlow, std::chrono::milliseconds(1));
+  EXPECT_EQ(CodeOf(store_.Put("k", "v2", WriteCondition::CreateOnly())),
+            StatusCode::kPreconditionFailed);
+  ExpectUnchanged();
+}
+
+// --- kPreconditionFailed ---------------------------------------------------------------------
+
+TEST_F(MemoryStoreFaultTest, PreconditionFaultFailsTheNextIfMatchPutAndChangesNothing) {
+  store_.InjectFault(Operation::kPut, Fault::kPreconditionFailed);
+  EXPECT_EQ(CodeOf(store_.Put("k", "v2", WriteCondition::IfMatch(etag_))),
+            StatusCode::kPreconditionFailed);
+  ExpectUnchanged();
+  EXPECT_TRUE(IsOk(store_.Put("k", "v2", WriteCondition::IfMatch(etag_))));
+}
+
+TEST_F(MemoryStoreFaultTest, PreconditionFaultFailsACreateOnlyPutOfAMissingKey) {
+  store_.InjectFault(Operation::kPut, Fault::kPreconditionFailed);
+  EXPECT_EQ(CodeOf(store_.Put("new", "x", WriteCondition::CreateOnly())),
+            StatusCode::kPreconditionFailed);
+  EXPECT_EQ(CodeOf(store_.Get("new")), StatusCode::kNotFound);
+}
+
+TEST_F(MemoryStoreFaultTest, PreconditionFaultWaitsForAConditionalPut) {
+  store_.InjectFault(Operation::kPut, Fault::kPreconditionFailed);
+  // Unconditional Puts run normally and leave the fault queued.
+  Result<std::string> v2 = store_.Put("k", "v2", WriteCondition::None());
+  ASSERT_TRUE(IsOk(v2));
+  EXPECT_EQ(CodeOf(store_.Put("k", "v3", WriteCondition::IfMatch(*v2))),
+            StatusCode::kPreconditionFailed);
+  Result<Object> got = store_.Get("k");
+  ASSERT_TRUE(IsOk(got));
+  EXPECT_EQ(got->data, "v2");
+}
+
+// --- kCommitThenLoseReply --------------------------------------------------------------------
+
+TEST_F(MemoryStoreFaultTest, LostReplyPutIsAppliedButReportsOutcomeUnknown) {
+  store_.InjectFault(Operation::kPut, Fault::kCommitThenLoseReply);
+  Result<std::string> put = store_.Put("k", "v2", WriteCondition::IfMatch(etag_));
+  EXPECT_EQ(CodeOf(put), StatusCode::kOutcomeUnknown);
+  EXPECT_TRUE(put.status().IsTransient());
+  Result<Object> got = store_.Get("k");
+  ASSERT_TRUE(IsOk(got));
+  EXPECT_EQ(got->data, "v2");
+  EXPECT_NE(got->etag, etag_);
+  // What a caller finds if it blindly retried: its own write already moved the etag on.
+  EXPECT_EQ(CodeOf(store_.Put("k", "v2", WriteCondition::IfMatch(etag_))),
+            StatusCode::kPreconditionFailed);
+}
+
+TEST_F(MemoryStoreFaultTest, LostReplyPutWhoseConditionFailsChangesNothing) {
+  store_.InjectFault(Operation::kPut, Fault::kCommitThenLoseReply);
+  EXPECT_EQ(CodeOf(store_.Put("k", "v2", WriteCondition::CreateOnly())),
+            StatusCode::kOutcomeUnknown);
+  ExpectUnchanged();
+}
+
+TEST_F(MemoryStoreFaultTest, LostReplyDeleteIsAppliedButReportsOutcomeUnknown) {
+  store_.InjectFault(Operation::kDelete, Fault::kCommitThenLoseReply);
+  EXPECT_EQ(CodeOf(store_.Delete("k")), StatusCode::kOutcomeUnknown);
+  EXPECT_EQ(CodeOf(store_.Get("k")), StatusCode::kNotFound);
+}
+
+TEST_F(MemoryStoreFaultTest, LostReplyGetAndListReportOutcomeUnknown) {
+  store_.InjectFault(Operation::kGet, Fault::kCommitThenLoseReply);
+  store_.InjectFault(Operation::kList, Fault::kCommitThenLoseReply);
+  EXPECT_EQ(CodeOf(store_.Get("k")), StatusCode::kOutcomeUnknown);
+  EXPECT_EQ(CodeOf(store_.List("", "", 10)), StatusCode::kOutcomeUnknown);
+  ExpectUnchanged();
+}
+
+// --- Etags -----------------------------------------------------------------------------------
+
+TEST(MemoryStoreTest, EveryWriteGetsANewEtagEvenForEqualBytes) {
+  MemoryStore store;
+  Result<std::string> a = store.Put("k", "same", WriteCondition::None());
+  Result<std::string> b = store.Put("k", "same", WriteCondition::None());
+  ASSERT_TRUE(IsOk(a));
+  ASSERT_TRUE(IsOk(b));
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(store.Describe(), "memory");
+}
+
+}  // namespace
+}  // namespace ds::store
