@@ -153,8 +153,9 @@ class CrashTest : public ::testing::Test {
           }
         }
         EXPECT_GE(found, 0) << session << "/" << key << ": garbage value " << it->second;
-        EXPECT_GE(found, lowest) << session << "/" << key << ": older than acknowledged: "
-                                 << it->second << " < " << h.sent[static_cast<size_t>(lowest)];
+        EXPECT_GE(found, lowest) << session << "/" << key
+                                 << ": older than acknowledged: " << it->second << " < "
+                                 << h.sent[static_cast<size_t>(lowest)];
         ++checked;
         // From now on the recovered value is the base: what the next round may go back to.
         h.sent.erase(h.sent.begin(), h.sent.begin() + found);
