@@ -3,7 +3,7 @@
 #   make run     build and start durable-stashd on 127.0.0.1:7379 (embedded default store)
 #   make test    install what is missing, build, run every test suite (what CI runs)
 #
-# Other targets: build, unit, asan, fuzz-smoke, fuzz, lint, format, clean.
+# Other targets: build, unit, elixir, asan, fuzz-smoke, fuzz, lint, format, clean.
 # `make run` keeps sessions under ./data (ignored by git); STORE=memory: keeps them in memory.
 
 JOBS        ?= $(shell nproc)
@@ -16,7 +16,7 @@ PORT        ?= 7379
 STORE       ?= file:data
 CMAKE_FLAGS := -G Ninja
 
-.PHONY: all deps build run test unit asan fuzz-smoke fuzz lint format clean
+.PHONY: all deps build run test unit elixir asan fuzz-smoke fuzz lint format clean
 
 all: build
 
@@ -32,14 +32,18 @@ build: deps $(BUILD)/build.ninja
 run: build
 	./$(BUILD)/durable-stashd --bind 127.0.0.1 --port $(PORT) --store $(STORE)
 
-# Every suite, the way CI runs it: unit and end-to-end tests on the optimized build, the same
+# Every suite, the way CI runs it: unit and end-to-end tests on the optimized build (the S3
+# tests start a local Ceph radosgw), the Elixir adapter's tests against the daemon, the C++
 # tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target for a
 # bounded time.
-test: unit asan fuzz-smoke
+test: unit elixir asan fuzz-smoke
 	@echo "make test: all suites passed"
 
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+elixir: build
+	./scripts/test-elixir.sh $(BUILD)/durable-stashd
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON

@@ -49,7 +49,8 @@ int Run(int argc, char** argv) {
 
   if (config.check_config) {
     // Opening the store proves the URL works (and, for a file store, that the lock is free).
-    ds::Result<std::unique_ptr<ds::store::Store>> store = ds::store::OpenStore(config.store);
+    ds::Result<std::unique_ptr<ds::store::Store>> store =
+        ds::store::OpenStore(config.store, GetEnv);
     if (!store.ok()) {
       std::fprintf(stderr, "durable-stashd: --store: %s\n", store.status().message().c_str());
       return kExitConfig;
@@ -59,7 +60,7 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
-  ds::Result<std::unique_ptr<ds::store::Store>> store = ds::store::OpenStore(config.store);
+  ds::Result<std::unique_ptr<ds::store::Store>> store = ds::store::OpenStore(config.store, GetEnv);
   if (!store.ok()) {
     logger.Error("store_open_failed",
                  {{"store", config.store}, {"error", store.status().message()}});

@@ -5,6 +5,7 @@
 
 #include "store/file_store.h"
 #include "store/memory_store.h"
+#include "store/s3/s3_store.h"
 
 namespace ds::store {
 
@@ -17,11 +18,13 @@ Status BadUrl(std::string_view url, std::string_view why) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const EnvLookup& getenv) {
   if (url == "memory" || url == "memory:")
     return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
   if (url.starts_with("s3://")) {
-    return Status::InvalidArgument("the s3 store is not available in this build yet");
+    Result<std::unique_ptr<s3::S3Store>> store = s3::S3Store::Open(url, getenv);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(store).value());
   }
   if (url.starts_with("file:")) {
     std::string_view path = url.substr(5);

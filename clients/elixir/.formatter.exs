@@ -1,0 +1,4 @@
+# Used by "mix format".
+[
+  inputs: ["{mix,.formatter}.exs", "{lib,test}/**/*.{ex,exs}"]
+]
