@@ -22,7 +22,7 @@
 // a conditional PUT that may have been applied is never resent but reported as OutcomeUnknown,
 // and the caller re-reads and compares (retry_policy.h explains which is which).
 //
-// Server quirks handled here (docs/S3.draft.md has the list per server):
+// Server quirks handled here (docs/OPERATIONS.md, "Server quirks", has the list per server):
 //   - Ceph radosgw compares If-Match on PUT with the stored etag *without* quotes, so a quoted
 //     If-Match never matches. Set ceph_unquoted_if_match=true, or leave it at auto: the first
 //     time an If-Match PUT gets 412 although a HEAD shows the object still has that etag, the
