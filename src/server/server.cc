@@ -56,10 +56,10 @@ Server::Server(const config::Config& config, store::Store& store, Logger& logger
       logger_(logger),
       owned_clock_(std::move(owned_clock)),
       clock_(clock != nullptr ? *clock : *owned_clock_),
-      acceptor_(control_loop_),
-      shutdown_timer_(control_loop_),
       executor_(store, config.store_threads),
       write_path_(executor_),
+      acceptor_(control_loop_),
+      shutdown_timer_(control_loop_),
       sweeper_(
           control_loop_, executor_, clock_,
           TtlSweeper::Options{config.sweep_interval, static_cast<double>(config.sweep_rate),

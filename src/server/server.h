@@ -87,15 +87,18 @@ class Server {
   std::unique_ptr<session::Clock> owned_clock_;
   session::Clock& clock_;
 
-  boost::asio::io_context control_loop_{1};
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer shutdown_timer_;
-  uint16_t port_ = 0;
-
+  // Declaration order is destruction order in reverse, and it matters: the control loop must
+  // go before the shards, because a pending accept holds a socket that belongs to a shard's
+  // loop; the store executor's threads are joined (StopShards) before anything goes.
   session::StoreExecutor executor_;
   session::DirectWritePath write_path_;
   std::vector<std::unique_ptr<Shard>> shards_;
+
+  boost::asio::io_context control_loop_{1};
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer shutdown_timer_;
   TtlSweeper sweeper_;
+  uint16_t port_ = 0;
   size_t next_shard_ = 0;
   uint64_t next_connection_id_ = 1;
 
