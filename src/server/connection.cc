@@ -39,8 +39,11 @@ void Connection::Drain() {
   if (closed_) return;
   draining_ = true;
   if (reading_) {
+    // Shutting down the receive side ends the pending read with EOF, while a write in flight
+    // goes on: replies to requests already received are still delivered. (Cancelling the
+    // socket would abort that write too.)
     boost::system::error_code ignored;
-    socket_.cancel(ignored);  // OnRead sees operation_aborted and finishes up
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_receive, ignored);
   }
   MaybeWrite();
 }

@@ -100,6 +100,27 @@ TEST(OperationsTest, SigtermDrainsAndExitsZero) {
   EXPECT_TRUE(c.PeerClosed());
 }
 
+TEST(OperationsTest, SecondInterruptStopsAtOnce) {
+  DaemonProcess d({"--store", "memory:", "--shutdown-timeout", "60s"});
+  ASSERT_TRUE(d.Start()) << d.Log();
+  // A client that sends a lot and reads nothing keeps a graceful stop waiting (its replies
+  // cannot be delivered)...
+  RespClient stuck(d.port());
+  std::string batch;
+  for (int i = 0; i < 2000; ++i) batch += RespClient::Encode({"ECHO", std::string(8192, 'x')});
+  std::thread sender([&] { stuck.SendRaw(batch); });
+  RespClient c(d.port());
+  ASSERT_EQ(c.Call({"PING"}).Debug(), "+PONG");
+  d.Signal(SIGINT);
+  ASSERT_TRUE(d.WaitForLog("event=shutdown_started")) << d.Log();
+  // ... until a second Ctrl-C stops the daemon at once.
+  d.Signal(SIGINT);
+  EXPECT_EQ(d.Wait(std::chrono::seconds(20)), 0) << d.Log();
+  EXPECT_NE(d.Log().find("event=stopping_now"), std::string::npos) << d.Log();
+  EXPECT_EQ(d.Log().find("event=shutdown_complete"), std::string::npos) << d.Log();
+  sender.join();
+}
+
 TEST(OperationsTest, LogLinesAreStructuredAndHoldNoValues) {
   DaemonProcess d({"--store", "memory:"});
   ASSERT_TRUE(d.Start()) << d.Log();
