@@ -31,24 +31,33 @@ bool MemoryStore::BeginOperation(Operation op, bool conditional_put, QueuedFault
   return true;
 }
 
+Status MemoryStore::ApplyFault(std::unique_lock<std::mutex>& lock, Operation op,
+                               bool conditional_put, bool* lose_reply) {
+  *lose_reply = false;
+  QueuedFault fault;
+  if (!BeginOperation(op, conditional_put, &fault)) return Status::OK();
+  switch (fault.fault) {
+    case Fault::kTransient:
+      return Status::Unavailable("injected fault: transient failure");
+    case Fault::kPreconditionFailed:  // only ever taken for a conditional Put
+      return Status::PreconditionFailed("injected fault: precondition failed");
+    case Fault::kCommitThenLoseReply:
+      *lose_reply = true;
+      return Status::OK();
+    case Fault::kSlow:
+      lock.unlock();
+      std::this_thread::sleep_for(fault.delay);
+      lock.lock();
+      return Status::OK();
+  }
+  return Status::OK();
+}
+
 Result<Object> MemoryStore::Get(std::string_view key, std::string_view if_none_match) {
   std::unique_lock lock(mu_);
-  QueuedFault fault;
-  if (BeginOperation(Operation::kGet, false, &fault)) {
-    switch (fault.fault) {
-      case Fault::kTransient:
-        return Status::Unavailable("injected fault: transient failure of Get");
-      case Fault::kCommitThenLoseReply:
-        return Status::OutcomeUnknown("injected fault: reply of Get lost");
-      case Fault::kSlow:
-        lock.unlock();
-        std::this_thread::sleep_for(fault.delay);
-        lock.lock();
-        break;
-      case Fault::kPreconditionFailed:
-        break;  // never taken for a Get (BeginOperation)
-    }
-  }
+  bool lose_reply;
+  if (Status st = ApplyFault(lock, Operation::kGet, false, &lose_reply); !st.ok()) return st;
+  if (lose_reply) return Status::OutcomeUnknown("injected fault: reply of Get lost");
   if (key.empty()) return EmptyKeyError();
   auto it = objects_.find(key);
   if (it == objects_.end()) return Status::NotFound(std::string(key));
@@ -95,49 +104,23 @@ Result<std::string> MemoryStore::Put(std::string_view key, std::string_view data
                                      const WriteCondition& condition) {
   std::unique_lock lock(mu_);
   const bool conditional = condition.kind != WriteCondition::Kind::kNone;
-  QueuedFault fault;
-  if (BeginOperation(Operation::kPut, conditional, &fault)) {
-    switch (fault.fault) {
-      case Fault::kTransient:
-        return Status::Unavailable("injected fault: transient failure of Put");
-      case Fault::kPreconditionFailed:
-        return Status::PreconditionFailed("injected fault: precondition failed");
-      case Fault::kCommitThenLoseReply: {
-        // The store decided (applied the write or refused it); only the reply is lost.
-        Result<std::string> applied = PutLocked(key, data, condition);
-        (void)applied;
-        return Status::OutcomeUnknown("injected fault: reply of Put lost");
-      }
-      case Fault::kSlow:
-        lock.unlock();
-        std::this_thread::sleep_for(fault.delay);
-        lock.lock();
-        break;
-    }
+  bool lose_reply;
+  if (Status st = ApplyFault(lock, Operation::kPut, conditional, &lose_reply); !st.ok()) {
+    return st;
+  }
+  if (lose_reply) {
+    // The store decided (applied the write or refused it); only the reply is lost.
+    Result<std::string> applied = PutLocked(key, data, condition);
+    (void)applied;
+    return Status::OutcomeUnknown("injected fault: reply of Put lost");
   }
   return PutLocked(key, data, condition);
 }
 
 Status MemoryStore::Delete(std::string_view key) {
   std::unique_lock lock(mu_);
-  QueuedFault fault;
-  bool lose_reply = false;
-  if (BeginOperation(Operation::kDelete, false, &fault)) {
-    switch (fault.fault) {
-      case Fault::kTransient:
-        return Status::Unavailable("injected fault: transient failure of Delete");
-      case Fault::kCommitThenLoseReply:
-        lose_reply = true;
-        break;
-      case Fault::kSlow:
-        lock.unlock();
-        std::this_thread::sleep_for(fault.delay);
-        lock.lock();
-        break;
-      case Fault::kPreconditionFailed:
-        break;  // never taken for a Delete (BeginOperation)
-    }
-  }
+  bool lose_reply;
+  if (Status st = ApplyFault(lock, Operation::kDelete, false, &lose_reply); !st.ok()) return st;
   if (key.empty()) return EmptyKeyError();
   auto it = objects_.find(key);
   if (it != objects_.end()) objects_.erase(it);
@@ -148,22 +131,9 @@ Status MemoryStore::Delete(std::string_view key) {
 Result<ListPage> MemoryStore::List(std::string_view prefix, std::string_view continuation,
                                    size_t max_keys) {
   std::unique_lock lock(mu_);
-  QueuedFault fault;
-  if (BeginOperation(Operation::kList, false, &fault)) {
-    switch (fault.fault) {
-      case Fault::kTransient:
-        return Status::Unavailable("injected fault: transient failure of List");
-      case Fault::kCommitThenLoseReply:
-        return Status::OutcomeUnknown("injected fault: reply of List lost");
-      case Fault::kSlow:
-        lock.unlock();
-        std::this_thread::sleep_for(fault.delay);
-        lock.lock();
-        break;
-      case Fault::kPreconditionFailed:
-        break;  // never taken for a List (BeginOperation)
-    }
-  }
+  bool lose_reply;
+  if (Status st = ApplyFault(lock, Operation::kList, false, &lose_reply); !st.ok()) return st;
+  if (lose_reply) return Status::OutcomeUnknown("injected fault: reply of List lost");
   if (max_keys == 0) return Status::InvalidArgument("List: max_keys must be > 0");
 
   // The continuation token is the last key of the previous page: resume strictly after it,

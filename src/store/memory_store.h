@@ -76,6 +76,12 @@ class MemoryStore final : public Store {
   // Counts the operation and pops the fault that applies to it, if any (see the table above;
   // `conditional_put` tells whether a queued kPreconditionFailed applies). REQUIRES: mu_ held.
   bool BeginOperation(Operation op, bool conditional_put, QueuedFault* out);
+  // Takes the next queued fault for `op` and applies what happens before the operation: an
+  // error to return (transient, precondition), or a pause with the mutex released (slow).
+  // `*lose_reply` is set when the operation must run and then report OutcomeUnknown.
+  // REQUIRES: `lock` holds mu_.
+  Status ApplyFault(std::unique_lock<std::mutex>& lock, Operation op, bool conditional_put,
+                    bool* lose_reply);
   // Applies a Put without faults. REQUIRES: mu_ held.
   Result<std::string> PutLocked(std::string_view key, std::string_view data,
                                 const WriteCondition& condition);
