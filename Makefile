@@ -56,7 +56,7 @@ $(FUZZ_BUILD)/build.ninja: | deps
 	  -DCMAKE_CXX_COMPILER=clang++ -DDS_FUZZ=ON -DDS_BUILD_TESTS=OFF
 
 fuzz-smoke: $(FUZZ_BUILD)/build.ninja
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target resp_fuzzer json_fuzzer etf_fuzzer
 	./scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 fuzz: FUZZ_SECONDS = 600

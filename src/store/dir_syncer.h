@@ -66,7 +66,7 @@ class DirSyncer {
   };
 
   std::unique_ptr<Dir[]> dirs_;
-  size_t num_dirs_;
+  [[maybe_unused]] size_t num_dirs_;  // checked by assert only
   std::atomic<uint64_t> fsync_count_{0};
   std::atomic<uint64_t> sync_count_{0};
 };
