@@ -11,7 +11,6 @@ constexpr std::chrono::seconds kMaintenanceInterval{1};
 
 Shard::Shard(size_t index, Deps deps)
     : index_(index),
-      deps_(deps),
       work_(boost::asio::make_work_guard(loop_)),
       sessions_(session::ActorEnv{loop_, deps.reader, deps.writer, deps.clock, deps.options,
                                   session_stats_, deps.logger}),

@@ -64,7 +64,6 @@ class Shard {
   void ScheduleMaintenance();
 
   const size_t index_;
-  Deps deps_;
   boost::asio::io_context loop_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
