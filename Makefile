@@ -16,7 +16,7 @@ PORT        ?= 7379
 STORE       ?= file:data
 CMAKE_FLAGS := -G Ninja
 
-.PHONY: all deps build run test unit elixir asan fuzz-smoke fuzz lint format clean
+.PHONY: all deps build run test unit elixir asan fuzz-smoke fuzz lint format format-check clean
 
 all: build
 
@@ -36,7 +36,7 @@ run: build
 # tests start a local Ceph radosgw), the Elixir adapter's tests against the daemon, the C++
 # tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target for a
 # bounded time.
-test: unit elixir asan fuzz-smoke
+test: format-check unit elixir asan fuzz-smoke
 	@echo "make test: all suites passed"
 
 unit: build
@@ -67,6 +67,9 @@ lint: build
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+format-check: deps
+	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
