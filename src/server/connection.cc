@@ -37,14 +37,11 @@ void Connection::Start() {
 
 void Connection::Drain() {
   if (closed_) return;
+  // Requests already received are answered; a read still pending stays armed but whatever it
+  // brings is not served (OnRead). Neither cancelling the socket (which would abort a reply
+  // being written) nor shutting down its receive side (Linux answers a peer that keeps
+  // sending with a reset, which loses the replies too) would do.
   draining_ = true;
-  if (reading_) {
-    // Shutting down the receive side ends the pending read with EOF, while a write in flight
-    // goes on: replies to requests already received are still delivered. (Cancelling the
-    // socket would abort that write too.)
-    boost::system::error_code ignored;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_receive, ignored);
-  }
   MaybeWrite();
 }
 
@@ -79,14 +76,18 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   reading_ = false;
   if (closed_) return;
   if (ec) {
-    if (ec == boost::asio::error::eof ||
-        (ec == boost::asio::error::operation_aborted && draining_)) {
-      // The client finished sending (or we are stopping): answer what it sent, then close.
+    if (ec == boost::asio::error::eof) {
+      // The client finished sending: answer what it sent, then close.
       draining_ = true;
       MaybeWrite();
     } else {
       Close();
     }
+    return;
+  }
+  if (draining_) {
+    // The daemon is stopping: requests arriving now are not served.
+    MaybeWrite();
     return;
   }
   in_end_ += n;

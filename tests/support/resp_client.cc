@@ -160,6 +160,15 @@ bool RespClient::Read(RespValue* out) {
   return ReadValue(out);
 }
 
+bool RespClient::ReadRaw(size_t n, std::string* out) {
+  while (buf_.size() - pos_ < n) {
+    if (!Fill()) return false;
+  }
+  *out = buf_.substr(pos_, n);
+  pos_ += n;
+  return true;
+}
+
 bool RespClient::PeerClosed() {
   if (pos_ < buf_.size()) return false;
   char c;

@@ -39,6 +39,8 @@ class RespClient {
   void SendRaw(std::string_view bytes);
   // Reads one reply. Returns false if the connection closed first.
   bool Read(RespValue* out);
+  // Reads exactly `n` raw bytes of the reply stream. Returns false if the connection closed.
+  bool ReadRaw(size_t n, std::string* out);
   // True if the peer has closed the connection (reads EOF).
   bool PeerClosed();
 
