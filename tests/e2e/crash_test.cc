@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -75,10 +76,14 @@ class CrashTest : public ::testing::Test {
              const std::function<void()>& trigger) {
     std::vector<std::thread> threads;
     std::atomic<bool> triggered{false};
+    // Every client connects before any thread runs: otherwise thread 0 could stop the daemon
+    // before another thread has connected.
+    std::vector<std::unique_ptr<RespClient>> clients;
+    for (int c = 0; c < kConnections; ++c) clients.push_back(std::make_unique<RespClient>(port));
     for (int c = 0; c < kConnections; ++c) {
       threads.emplace_back([&, c] {
         std::mt19937 rng(seed * 31 + c);
-        RespClient client(port);
+        RespClient& client = *clients[static_cast<size_t>(c)];
         for (int op = 0;; ++op) {
           if (c == 0 && op == trigger_after && !triggered.exchange(true)) trigger();
           std::string session = SessionName(c, static_cast<int>(rng() % kSessionsPerConnection));
