@@ -3,7 +3,7 @@
 #   make run     build and start durable-stashd on 127.0.0.1:7379 (embedded default store)
 #   make test    install what is missing, build, run every test suite (what CI runs)
 #
-# Other targets: build, unit, elixir, asan, fuzz-smoke, fuzz, lint, format, clean.
+# Other targets: build, unit, elixir, asan, fuzz-smoke, fuzz, lint, format, bench, clean.
 # `make run` keeps sessions under ./data (ignored by git); STORE=memory: keeps them in memory.
 
 JOBS        ?= $(shell nproc)
@@ -16,7 +16,7 @@ PORT        ?= 7379
 STORE       ?= file:data
 CMAKE_FLAGS := -G Ninja
 
-.PHONY: all deps build run test unit elixir asan fuzz-smoke fuzz lint format format-check clean
+.PHONY: all deps build run test unit elixir asan fuzz-smoke fuzz lint format format-check bench clean
 
 all: build
 
@@ -70,6 +70,10 @@ format:
 
 format-check: deps
 	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
+
+# The figures of BENCHMARKS.md: the daemon vs a Redis server it starts, same client (~5 min).
+bench: build
+	./scripts/bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -23,6 +23,12 @@ struct JsonLimits {
 
 Result<JsonValue> ParseJson(std::string_view text, const JsonLimits& limits = {});
 
+// True when `text` is already canonical: ParseJson(text, limits) succeeds and WriteJson of the
+// result is `text` itself, byte for byte. One pass, no allocation. False means "not proven":
+// the text may still be valid, so callers then take the full ParseJson + WriteJson path.
+// Normalizing a value that is already canonical is then a copy (json_canonical.cc).
+bool IsCanonicalJson(std::string_view text, const JsonLimits& limits = {});
+
 // Canonical text of `value`.
 std::string WriteJson(const JsonValue& value);
 void AppendJson(const JsonValue& value, std::string& out);

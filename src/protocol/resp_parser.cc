@@ -339,6 +339,28 @@ RequestParser::State RequestParser::ParseArrayHeader(std::string_view buffer) {
 
 RequestParser::State RequestParser::ParseBulkHeader(std::string_view buffer) {
   if (scan_pos_ == line_start_) {
+    // Fast path for what nearly every request holds: the whole header line has arrived and
+    // is plain ('$', 1-19 digits without a leading zero, CRLF) within the limit. It reaches
+    // the state, and counts the bytes examined, exactly as the general path below would; that
+    // path handles everything else (a partial line, anything malformed, the error messages).
+    const size_t first = line_start_ + 1;
+    const size_t reach = std::min(buffer.size(), first + 19);
+    if (first < reach && buffer[line_start_] == '$' && buffer[first] >= '1' &&
+        buffer[first] <= '9') {
+      uint64_t length = 0;
+      size_t i = first;
+      for (; i < reach && buffer[i] >= '0' && buffer[i] <= '9'; ++i) {
+        length = length * 10 + static_cast<uint64_t>(buffer[i] - '0');
+      }
+      if (i + 1 < buffer.size() && buffer[i] == '\r' && buffer[i + 1] == '\n' &&
+          length <= std::min<uint64_t>(limits_.max_bulk_bytes, INT64_MAX - 2)) {
+        bytes_examined_ += i + 2 - line_start_;
+        pending_bulk_ = static_cast<size_t>(length);
+        scan_pos_ = i + 2;
+        phase_ = Phase::kBulkBody;
+        return State::kComplete;
+      }
+    }
     if (line_start_ >= buffer.size()) return State::kIncomplete;
     ++bytes_examined_;
     const char type = buffer[line_start_];

@@ -9,6 +9,7 @@
 
 #include "protocol/resp_writer.h"
 #include "server/command_handlers.h"
+#include "server/command_stats.h"
 #include "server/connection.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -20,8 +21,8 @@ namespace {
 using Handler = void (*)(Connection&, const Args&);
 
 struct Command {
-  std::string_view name;    // upper case, as matched
-  std::string_view metric;  // lower case, as reported by INFO
+  CommandId id;           // its number in the statistics (command_stats.h)
+  std::string_view name;  // upper case, as matched
   Handler handler;
   int min_args;  // including the command name
   int max_args;  // -1: no upper bound
@@ -29,36 +30,50 @@ struct Command {
 };
 
 // The command table. Arity is checked here, so handlers can index args freely within it.
-constexpr std::array<Command, 18> kCommands = {{
-    {"PING", "ping", CmdPing, 1, 2, false},
-    {"ECHO", "echo", CmdEcho, 2, 2, false},
-    {"AUTH", "auth", CmdAuth, 2, 3, true},
-    {"HELLO", "hello", CmdHello, 1, -1, true},
-    {"QUIT", "quit", CmdQuit, 1, -1, true},
-    {"INFO", "info", CmdInfo, 1, 2, false},
-    {"CLIENT", "client", CmdClient, 2, 3, false},
-    {"COMMAND", "command", CmdCommand, 1, -1, false},
-    {"CONFIG", "config", CmdConfig, 2, -1, false},
-    {"SELECT", "select", CmdSelect, 2, 2, false},
-    {"DS.CODEC", "ds.codec", CmdCodec, 2, 2, false},
-    {"DS.STASH", "ds.stash", CmdStash, 6, -1, false},
-    {"DS.RECOVER", "ds.recover", CmdRecover, 5, -1, false},
-    {"DS.DROP", "ds.drop", CmdDrop, 4, -1, false},
-    {"DS.RESET", "ds.reset", CmdReset, 3, 3, false},
-    {"DS.DELETE", "ds.delete", CmdDelete, 2, 2, false},
-    {"DS.SYNC", "ds.sync", CmdSync, 2, 3, false},
-    {"DS.DUMP", "ds.dump", CmdDump, 2, 2, false},
+// Entries are in CommandId order (checked below), so an id is also an index.
+constexpr std::array<Command, kCommandCount> kCommands = {{
+    {CommandId::kPing, "PING", CmdPing, 1, 2, false},
+    {CommandId::kEcho, "ECHO", CmdEcho, 2, 2, false},
+    {CommandId::kAuth, "AUTH", CmdAuth, 2, 3, true},
+    {CommandId::kHello, "HELLO", CmdHello, 1, -1, true},
+    {CommandId::kQuit, "QUIT", CmdQuit, 1, -1, true},
+    {CommandId::kInfo, "INFO", CmdInfo, 1, 2, false},
+    {CommandId::kClient, "CLIENT", CmdClient, 2, 3, false},
+    {CommandId::kCommand, "COMMAND", CmdCommand, 1, -1, false},
+    {CommandId::kConfig, "CONFIG", CmdConfig, 2, -1, false},
+    {CommandId::kSelect, "SELECT", CmdSelect, 2, 2, false},
+    {CommandId::kCodec, "DS.CODEC", CmdCodec, 2, 2, false},
+    {CommandId::kStash, "DS.STASH", CmdStash, 6, -1, false},
+    {CommandId::kRecover, "DS.RECOVER", CmdRecover, 5, -1, false},
+    {CommandId::kDrop, "DS.DROP", CmdDrop, 4, -1, false},
+    {CommandId::kReset, "DS.RESET", CmdReset, 3, 3, false},
+    {CommandId::kDelete, "DS.DELETE", CmdDelete, 2, 2, false},
+    {CommandId::kSync, "DS.SYNC", CmdSync, 2, 3, false},
+    {CommandId::kDump, "DS.DUMP", CmdDump, 2, 2, false},
 }};
 
-const Command* FindCommand(std::string_view name) {
-  if (name.size() > 16) return nullptr;
-  char upper[16];
-  for (size_t i = 0; i < name.size(); ++i) {
-    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+constexpr bool TableIsInIdOrder() {
+  for (size_t i = 0; i < kCommands.size(); ++i) {
+    if (static_cast<size_t>(kCommands[i].id) != i) return false;
   }
-  std::string_view key(upper, name.size());
+  return true;
+}
+static_assert(TableIsInIdOrder(), "kCommands must list the commands in CommandId order");
+
+// ASCII case-insensitive equality; `upper` is already upper case.
+bool EqualsUpper(std::string_view upper, std::string_view s) {
+  if (upper.size() != s.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != upper[i]) return false;
+  }
+  return true;
+}
+
+const Command* FindCommand(std::string_view name) {
   for (const Command& c : kCommands) {
-    if (c.name == key) return &c;
+    if (EqualsUpper(c.name, name)) return &c;
   }
   return nullptr;
 }
@@ -79,11 +94,11 @@ void DispatchCommand(Connection& conn, const Args& args) {
     for (size_t i = 1; i < args.size() && i < 4; ++i) msg += " '" + Printable(args[i]) + "'";
     return ReplyError(conn, "ERR", msg);
   }
-  conn.shard().command_stats().calls[std::string(cmd->metric)]++;
+  conn.shard().command_stats().CountCall(cmd->id);
   int argc = static_cast<int>(args.size());
   if (argc < cmd->min_args || (cmd->max_args >= 0 && argc > cmd->max_args)) {
     return ReplyError(conn, "ERR",
-                      "wrong number of arguments for '" + std::string(cmd->metric) +
+                      "wrong number of arguments for '" + std::string(CommandMetricName(cmd->id)) +
                           "' command (see docs/PROTOCOL.md)");
   }
   if (!conn.authenticated && !cmd->allowed_before_auth) {

@@ -72,6 +72,8 @@ std::string Format(Server& server, const Totals& t, const std::string& section) 
     field("resident_sessions", s.resident);
     field("resident_bytes", s.resident_bytes);
     field("dirty_sessions", s.dirty_sessions);
+    field("pending_bytes", s.pending_bytes);
+    field("stashes_refused_backlog", s.stashes_refused_backlog);
     field("session_loads", s.loads);
     field("evicted_idle", s.evictions_idle);
     field("evicted_memory", s.evictions_memory);
@@ -93,6 +95,12 @@ std::string Format(Server& server, const Totals& t, const std::string& section) 
     field("precondition_conflicts", s.precondition_conflicts);
     field("outcome_unknown_writes", s.outcome_unknown);
     field("writes_coalesced", s.flushes_coalesced);
+    field("revalidations", s.revalidations);
+    field("revalidations_not_modified", s.revalidations_not_modified);
+    field("revalidations_changed", s.revalidations_changed);
+    field("store_shared", server.store().MayHaveOtherWriters() ? 1 : 0);
+    // The store implementation's own counters (the s3 store: requests, retries, throttling...).
+    for (const auto& [name, value] : server.store().Metrics()) field(name, value);
     const TtlSweeper::Stats& sweep = server.sweep_stats();
     field("stored_sessions_at_last_sweep", sweep.listed_last_pass.load());
     field("sweep_running", sweep.running.load() ? 1 : 0);

@@ -60,6 +60,7 @@ class Server {
   Shard& ShardFor(std::string_view session_key);
   const std::vector<std::unique_ptr<Shard>>& shards() const { return shards_; }
   std::string store_description() const { return store_.Describe(); }
+  const store::Store& store() const { return store_; }
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
   uint64_t connected_clients() const { return connected_.load(); }
   uint64_t total_connections() const { return total_connections_.load(); }

@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -14,6 +13,7 @@
 #include "codec/utf8.h"
 #include "protocol/resp_writer.h"
 #include "server/command_handlers.h"
+#include "server/command_stats.h"
 #include "server/connection.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -30,7 +30,6 @@ using session::Mutation;
 using session::RecoverReply;
 using session::RecoverRequest;
 using session::Scope;
-using ReplyFn = std::function<void(std::string)>;
 
 constexpr std::chrono::milliseconds kDefaultSyncTimeout{5000};
 
@@ -85,6 +84,9 @@ Status ParseScope(std::string_view text, Scope* out) {
 // Turns a value as the client sent it (JSON text or ETF) into canonical JSON text (SPEC §3
 // "Values"). Errors name the key.
 Result<std::string> NormalizeValue(Codec codec, std::string_view key, std::string_view raw) {
+  // Most JSON values arrive already canonical (an encoder's output with sorted keys): then
+  // normalizing would rebuild the same bytes, and a copy is the result.
+  if (codec == Codec::kJson && codec::IsCanonicalJson(raw)) return std::string(raw);
   Result<codec::JsonValue> value =
       codec == Codec::kJson ? codec::ParseJson(raw) : codec::DecodeEtf(raw);
   if (!value.ok()) {
@@ -93,6 +95,26 @@ Result<std::string> NormalizeValue(Codec codec, std::string_view key, std::strin
                                                        : Status::BadValue(std::move(msg));
   }
   return codec::WriteJson(*value);
+}
+
+// The first key of a stash that repeats an earlier one, or nullptr. Stashes are small: up to
+// 16 keys are compared pairwise, without allocating; beyond that a set bounds the work.
+const std::string* FindRepeatedKey(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  constexpr size_t kPairwise = 16;
+  if (entries.size() <= kPairwise) {
+    for (size_t i = 1; i < entries.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (entries[j].first == entries[i].first) return &entries[i].first;
+      }
+    }
+    return nullptr;
+  }
+  std::set<std::string_view> seen;
+  for (const auto& [key, value] : entries) {
+    if (!seen.insert(key).second) return &key;
+  }
+  return nullptr;
 }
 
 // A stored (canonical JSON) value in the connection's encoding.
@@ -105,35 +127,65 @@ void AppendValue(std::string& out, Codec codec, const std::string& json) {
 // ---------------------------------------------------------------------------------------------
 // Routing to the owning shard
 
-// Runs `op(owner, reply)` on the shard that owns `session_key`. `reply` hands complete RESP
-// bytes back to this connection's reply slot, from whichever thread, and records the
-// command's latency on the owner shard.
-void OnOwnerShard(Connection& conn, std::string_view metric, std::string_view session_key,
-                  std::function<void(Shard& owner, ReplyFn reply)> op) {
+// Where a session command's reply goes: the reserved slot of the connection that sent it,
+// from whichever shard produced it. Records the command's latency and counts an error reply
+// on the owner shard, so every session command is measured the same way. Small and copyable:
+// it is captured by value in the actor's completion callback (one allocation for both).
+class ReplyTo {
+ public:
+  ReplyTo(std::shared_ptr<Connection> conn, Connection::Slot slot, Shard& owner, CommandId id)
+      : conn_(std::move(conn)),
+        slot_(slot),
+        owner_(&owner),
+        id_(id),
+        start_(std::chrono::steady_clock::now()) {}
+
+  void operator()(std::string bytes) const {
+    auto took = std::chrono::steady_clock::now() - start_;
+    owner_->command_stats().RecordLatency(
+        id_,
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+    if (!bytes.empty() && bytes[0] == '-') {
+      CountError(*owner_, std::string_view(bytes).substr(1, bytes.find(' ') - 1));
+    }
+    Connection::CompleteFrom(conn_, slot_, std::move(bytes));
+  }
+
+ private:
+  std::shared_ptr<Connection> conn_;
+  Connection::Slot slot_;
+  Shard* owner_;
+  CommandId id_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Runs `op(owner, session_key, reply)` on the shard that owns `session_key`, where `owner` is
+// that shard and `reply` a ReplyTo for this request's slot. `op` is called exactly once.
+//
+// On the common path the owner is this connection's own shard and `op` runs here and now,
+// with the key still a view into the request: nothing is copied or type-erased for the trip.
+// Otherwise `op` travels to the owner's loop with its own copy of the key.
+template <typename Op>
+void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, Op op) {
   Connection::Slot slot = conn.Reserve();
   Shard& owner = conn.server().ShardFor(session_key);
-  auto run = [conn = conn.shared_from_this(), slot, &owner, metric, op = std::move(op),
-              start = std::chrono::steady_clock::now()]() {
-    ReplyFn reply = [conn, slot, &owner, metric, start](std::string bytes) {
-      auto took = std::chrono::steady_clock::now() - start;
-      owner.command_stats().latency[std::string(metric)].Record(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
-      if (!bytes.empty() && bytes[0] == '-') {
-        CountError(owner, std::string_view(bytes).substr(1, bytes.find(' ') - 1));
-      }
-      Connection::CompleteFrom(conn, slot, std::move(bytes));
-    };
-    op(owner, std::move(reply));
-  };
+  ReplyTo reply(conn.shared_from_this(), slot, owner, id);
   if (&owner == &conn.shard()) {
-    run();
-  } else {
-    boost::asio::post(owner.loop(), std::move(run));
+    op(owner, session_key, std::move(reply));
+    return;
   }
+  boost::asio::post(owner.loop(), [&owner, key = std::string(session_key), op = std::move(op),
+                                   reply = std::move(reply)]() mutable {
+    op(owner, std::string_view(key), std::move(reply));
+  });
 }
 
 std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
+  // Sized once for the common (JSON) case: framing is at most 32 bytes per element.
+  size_t bytes = 64;
+  for (const auto& [key, json] : r.values) bytes += key.size() + json.size() + 64;
   std::string out;
+  out.reserve(bytes);
   protocol::AppendArrayHeader(out, 2 + 2 * r.values.size());
   switch (r.outcome) {
     case RecoverReply::Outcome::kRecovered:
@@ -174,18 +226,13 @@ void CmdStash(Connection& conn, const Args& args) {
     if (!json.ok()) return ReplyError(conn, json.status());
     m.entries.emplace_back(std::string(args[i]), std::move(json).value());
   }
-  if (m.entries.size() > 1) {
-    std::set<std::string_view> seen;
-    for (const auto& [key, value] : m.entries) {
-      if (!seen.insert(key).second) {
-        return ReplyError(conn, "ERR", "key \"" + key + "\" appears twice in one DS.STASH");
-      }
-    }
+  if (const std::string* repeated = FindRepeatedKey(m.entries)) {
+    return ReplyError(conn, "ERR", "key \"" + *repeated + "\" appears twice in one DS.STASH");
   }
-  OnOwnerShard(conn, "ds.stash", args[1],
-               [key = std::string(args[1]), m = std::move(m)](Shard& owner, ReplyFn reply) mutable {
+  OnOwnerShard(conn, CommandId::kStash, args[1],
+               [m = std::move(m)](Shard& owner, std::string_view key, ReplyTo reply) mutable {
                  owner.sessions().FindOrCreate(key)->Stash(
-                     std::move(m), [reply = std::move(reply)](Status st) {
+                     std::move(m), [reply = std::move(reply)](const Status& st) {
                        reply(st.ok() ? OkReply() : ErrorReply(st));
                      });
                });
@@ -203,6 +250,7 @@ void CmdRecover(Connection& conn, const Args& args) {
   if (Status st = ParseInt64("vsn", args[3], &req.vsn); !st.ok()) return ReplyError(conn, st);
   if (Status st = ParseMount(args[4], &req.mount); !st.ok()) return ReplyError(conn, st);
   req.view = std::string(args[2]);
+  req.keys.reserve((args.size() - 5) / 2);
   for (size_t i = 5; i < args.size(); i += 2) {
     KeyScope ks;
     if (Status st = CheckName("key", args[i]); !st.ok()) return ReplyError(conn, st);
@@ -215,9 +263,9 @@ void CmdRecover(Connection& conn, const Args& args) {
     conn.shard().session_stats().recovers_without_io++;
     return conn.Reply(RecoverReplyBytes(RecoverReply{}, conn.codec));
   }
-  OnOwnerShard(conn, "ds.recover", args[1],
-               [key = std::string(args[1]), req = std::move(req), codec = conn.codec](
-                   Shard& owner, ReplyFn reply) mutable {
+  OnOwnerShard(conn, CommandId::kRecover, args[1],
+               [req = std::move(req), codec = conn.codec](Shard& owner, std::string_view key,
+                                                          ReplyTo reply) mutable {
                  owner.sessions().FindOrCreate(key)->Recover(
                      std::move(req), [reply = std::move(reply), codec](Result<RecoverReply> r) {
                        reply(r.ok() ? RecoverReplyBytes(*r, codec) : ErrorReply(r.status()));
@@ -232,9 +280,9 @@ void CmdDrop(Connection& conn, const Args& args) {
   std::vector<std::string> keys;
   for (size_t i = 3; i < args.size(); ++i) keys.emplace_back(args[i]);
   OnOwnerShard(
-      conn, "ds.drop", args[1],
-      [key = std::string(args[1]), view = std::string(args[2]), keys = std::move(keys)](
-          Shard& owner, ReplyFn reply) mutable {
+      conn, CommandId::kDrop, args[1],
+      [view = std::string(args[2]), keys = std::move(keys)](Shard& owner, std::string_view key,
+                                                            ReplyTo reply) mutable {
         owner.sessions().FindOrCreate(key)->Drop(
             std::move(view), std::move(keys), [reply = std::move(reply)](Result<size_t> r) {
               reply(r.ok() ? IntegerReply(static_cast<int64_t>(*r)) : ErrorReply(r.status()));
@@ -246,21 +294,21 @@ void CmdDrop(Connection& conn, const Args& args) {
 void CmdReset(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
   if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
-  OnOwnerShard(conn, "ds.reset", args[1],
-               [key = std::string(args[1]), view = std::string(args[2])](Shard& owner,
-                                                                         ReplyFn reply) mutable {
-                 owner.sessions().FindOrCreate(key)->Reset(
-                     std::move(view), [reply = std::move(reply)](Result<bool> r) {
-                       reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
-                     });
-               });
+  OnOwnerShard(
+      conn, CommandId::kReset, args[1],
+      [view = std::string(args[2])](Shard& owner, std::string_view key, ReplyTo reply) mutable {
+        owner.sessions().FindOrCreate(key)->Reset(
+            std::move(view), [reply = std::move(reply)](Result<bool> r) {
+              reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
+            });
+      });
 }
 
 // DS.DELETE session
 void CmdDelete(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
   OnOwnerShard(
-      conn, "ds.delete", args[1], [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
+      conn, CommandId::kDelete, args[1], [](Shard& owner, std::string_view key, ReplyTo reply) {
         owner.sessions().FindOrCreate(key)->Delete([reply = std::move(reply)](Result<bool> r) {
           reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
         });
@@ -276,12 +324,12 @@ void CmdSync(Connection& conn, const Args& args) {
       return ReplyError(conn, "ERR", "timeout_ms must be a non-negative integer");
     }
   }
-  OnOwnerShard(conn, "ds.sync", args[1],
-               [key = std::string(args[1]), timeout_ms](Shard& owner, ReplyFn reply) {
+  OnOwnerShard(conn, CommandId::kSync, args[1],
+               [timeout_ms](Shard& owner, std::string_view key, ReplyTo reply) {
                  auto actor = owner.sessions().Find(key);
                  if (!actor) return reply(OkReply());  // nothing accepted, nothing to wait for
                  actor->Sync(std::chrono::milliseconds(timeout_ms),
-                             [reply = std::move(reply)](Status st) {
+                             [reply = std::move(reply)](const Status& st) {
                                reply(st.ok() ? OkReply() : ErrorReply(st));
                              });
                });
@@ -290,19 +338,20 @@ void CmdSync(Connection& conn, const Args& args) {
 // DS.DUMP session
 void CmdDump(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
-  OnOwnerShard(conn, "ds.dump", args[1], [key = std::string(args[1])](Shard& owner, ReplyFn reply) {
-    owner.sessions().FindOrCreate(key)->Dump(
-        [reply = std::move(reply)](Result<std::optional<std::string>> r) {
-          if (!r.ok()) return reply(ErrorReply(r.status()));
-          std::string out;
-          if (r->has_value()) {
-            protocol::AppendBulk(out, **r);
-          } else {
-            protocol::AppendNull(out);
-          }
-          reply(std::move(out));
-        });
-  });
+  OnOwnerShard(conn, CommandId::kDump, args[1],
+               [](Shard& owner, std::string_view key, ReplyTo reply) {
+                 owner.sessions().FindOrCreate(key)->Dump(
+                     [reply = std::move(reply)](Result<std::optional<std::string>> r) {
+                       if (!r.ok()) return reply(ErrorReply(r.status()));
+                       std::string out;
+                       if (r->has_value()) {
+                         protocol::AppendBulk(out, **r);
+                       } else {
+                         protocol::AppendNull(out);
+                       }
+                       reply(std::move(out));
+                     });
+               });
 }
 
 }  // namespace ds::server

@@ -1,16 +1,20 @@
 // The stored envelope: SessionState <-> the bytes of one session's object (docs/STORAGE.md).
 //
-//   {"format":1,"last_seen_at":<us>,"views":{<view>:{"data":{<key>:{"t":<us>,"v":<value>}},
-//    "vsn":<n>,"vsn_at":<us>}},"writer":<id>}
+// Format 2 (written):
+//   {"dropped":{<view>:{<key>:<us>}},"format":2,"last_seen_at":<us>,"reset":{<view>:<us>},
+//    "views":{<view>:{"data":{<key>:{"t":<us>,"v":<value>}},"vsn":<n>,"vsn_at":<us>}},
+//    "writer":<id>}
+// Format 1 (read only): the same without "dropped" and "reset" (no deletion records).
 //
 // Encode writes canonical JSON (members sorted by key bytes, no whitespace), so equal states
 // give equal bytes; std::map orders std::string keys by unsigned byte value, which is exactly
 // the canonical member order. Values are already canonical JSON text and are embedded as is.
 //
-// Decode is strict: a format-1 object must have exactly the members above. The format policy
-// (STORAGE.md) bumps the format for any change, even an added member, because a daemon that
-// ignored a member it did not know would silently drop it on its next write.
+// Decode is strict: an object of format N must have exactly the members of format N. The format
+// policy (STORAGE.md) bumps the format for any change, even an added member, because a daemon
+// that ignored a member it did not know would silently drop it on its next write.
 #include <charconv>
+#include <map>
 #include <string>
 
 #include "codec/json.h"
@@ -19,7 +23,8 @@
 namespace ds::session {
 namespace {
 
-constexpr int64_t kFormat = 1;
+constexpr int64_t kFormat = 2;        // written
+constexpr int64_t kOldestFormat = 1;  // the oldest still read
 
 // The envelope wraps each value in five levels (document, views, slice, data, entry). Values
 // were accepted with a depth limit far below this, so anything deeper is not ours.
@@ -57,15 +62,15 @@ Status Bad(std::string what) { return Status::Corruption(std::move(what)); }
 // same order; fails naming the first member that is missing or not expected.
 template <size_t N>
 Status Members(const JsonValue& obj, const char* const (&names)[N], const JsonValue* (&found)[N],
-               std::string_view where) {
+               std::string_view where, int64_t format) {
   if (obj.kind != JsonValue::Kind::kObject) return Bad(std::string(where) + " is not an object");
   for (auto& f : found) f = nullptr;
   for (const auto& [name, value] : obj.members) {
     size_t i = 0;
     while (i < N && name != names[i]) i++;
     if (i == N) {
-      return Bad(std::string(where) + " has an unexpected member " + Quoted(name) +
-                 " (format 1 has no such member)");
+      return Bad(std::string(where) + " has an unexpected member " + Quoted(name) + " (format " +
+                 std::to_string(format) + " has no such member)");
     }
     found[i] = &value;
   }
@@ -82,11 +87,11 @@ Status Int(const JsonValue& v, std::string_view name, std::string_view where, in
   return Bad(Quoted(name) + " of " + std::string(where) + " is not a 64-bit integer");
 }
 
-Result<Slice> DecodeSlice(const std::string& view, const JsonValue& obj) {
+Result<Slice> DecodeSlice(const std::string& view, const JsonValue& obj, int64_t format) {
   std::string where = "view " + Quoted(view);
   static constexpr const char* kNames[] = {"data", "vsn", "vsn_at"};
   const JsonValue* m[3];
-  if (Status st = Members(obj, kNames, m, where); !st.ok()) return st;
+  if (Status st = Members(obj, kNames, m, where, format); !st.ok()) return st;
   Slice slice;
   if (Status st = Int(*m[1], "vsn", where, &slice.vsn); !st.ok()) return st;
   if (Status st = Int(*m[2], "vsn_at", where, &slice.vsn_at); !st.ok()) return st;
@@ -99,7 +104,7 @@ Result<Slice> DecodeSlice(const std::string& view, const JsonValue& obj) {
     std::string key_where = "key " + Quoted(key) + " of " + where;
     static constexpr const char* kEntryNames[] = {"t", "v"};
     const JsonValue* e[2];
-    if (Status st = Members(entry, kEntryNames, e, key_where); !st.ok()) return st;
+    if (Status st = Members(entry, kEntryNames, e, key_where, format); !st.ok()) return st;
     StoredValue value;
     if (Status st = Int(*e[0], "t", key_where, &value.written_at); !st.ok()) return st;
     // Re-serialized, so a hand-edited object still yields canonical text.
@@ -110,15 +115,55 @@ Result<Slice> DecodeSlice(const std::string& view, const JsonValue& obj) {
   return slice;
 }
 
+// A map of names to times: "reset" ({view: us}) or one view of "dropped" ({key: us}).
+Status DecodeTimes(const JsonValue& obj, std::string_view where, std::string_view what,
+                   std::map<std::string, Micros, std::less<>>* out) {
+  if (obj.kind != JsonValue::Kind::kObject) return Bad(std::string(where) + " is not an object");
+  for (const auto& [name, value] : obj.members) {
+    if (name.empty())
+      return Bad(std::string(where) + " has a " + std::string(what) + " with an empty name");
+    int64_t at = 0;
+    if (!ToInt64(value, &at)) {
+      return Bad(Quoted(name) + " of " + std::string(where) + " is not a 64-bit integer");
+    }
+    out->emplace_hint(out->end(), name, at);
+  }
+  return Status::OK();
+}
+
+void AppendTimes(const std::map<std::string, Micros, std::less<>>& times, std::string& out) {
+  out += '{';
+  bool first = true;
+  for (const auto& [name, at] : times) {
+    if (!first) out += ',';
+    first = false;
+    codec::AppendJsonString(name, out);
+    out += ':';
+    AppendInt(at, out);
+  }
+  out += '}';
+}
+
 }  // namespace
 
 std::string SessionState::Encode(std::string_view writer_id) const {
   std::string out;
   out.reserve(DataBytes() + 64 * (1 + views_.size()) + 32 * views_.size() * 4 + writer_id.size());
-  out += "{\"format\":";
+  out += "{\"dropped\":{";
+  bool first_dropped = true;
+  for (const auto& [view, keys] : dropped_) {
+    if (!first_dropped) out += ',';
+    first_dropped = false;
+    codec::AppendJsonString(view, out);
+    out += ':';
+    AppendTimes(keys, out);
+  }
+  out += "},\"format\":";
   AppendInt(kFormat, out);
   out += ",\"last_seen_at\":";
   AppendInt(last_seen_at_, out);
+  out += ",\"reset\":";
+  AppendTimes(resets_, out);
   out += ",\"views\":{";
   bool first_view = true;
   for (const auto& [view, slice] : views_) {
@@ -174,25 +219,57 @@ Result<SessionState> SessionState::Decode(std::string_view bytes, std::string* w
     return Status::Corruption("stored session uses format " + std::to_string(format) +
                               ", newer than this daemon understands; upgrade durable-stashd");
   }
-  if (format != kFormat) return Bad("unknown format " + std::to_string(format));
+  if (format < kOldestFormat) return Bad("unknown format " + std::to_string(format));
 
-  static constexpr const char* kNames[] = {"format", "last_seen_at", "views", "writer"};
-  const JsonValue* m[4];
-  if (Status st = Members(root, kNames, m, "the envelope"); !st.ok()) return st;
+  // Format 1 is format 2 without the deletion records.
+  static constexpr const char* kNames1[] = {"format", "last_seen_at", "views", "writer"};
+  static constexpr const char* kNames2[] = {"dropped", "format", "last_seen_at",
+                                            "reset",   "views",  "writer"};
+  const JsonValue* m[6] = {};
+  const JsonValue* dropped = nullptr;
+  const JsonValue* reset = nullptr;
+  if (format == 1) {
+    const JsonValue* m1[4];
+    if (Status st = Members(root, kNames1, m1, "the envelope", format); !st.ok()) return st;
+    m[1] = m1[0];  // format
+    m[2] = m1[1];  // last_seen_at
+    m[4] = m1[2];  // views
+    m[5] = m1[3];  // writer
+  } else {
+    if (Status st = Members(root, kNames2, m, "the envelope", format); !st.ok()) return st;
+    dropped = m[0];
+    reset = m[3];
+  }
 
   SessionState state;
-  if (Status st = Int(*m[1], "last_seen_at", "the envelope", &state.last_seen_at_); !st.ok()) {
+  if (Status st = Int(*m[2], "last_seen_at", "the envelope", &state.last_seen_at_); !st.ok()) {
     return st;
   }
-  const JsonValue& writer = *m[3];
+  const JsonValue& writer = *m[5];
   if (writer.kind != JsonValue::Kind::kString) return Bad("\"writer\" is not a string");
-  const JsonValue& views = *m[2];
+  const JsonValue& views = *m[4];
   if (views.kind != JsonValue::Kind::kObject) return Bad("\"views\" is not an object");
   for (const auto& [view, obj] : views.members) {
     if (view.empty()) return Bad("a view has an empty name");
-    Result<Slice> slice = DecodeSlice(view, obj);
+    Result<Slice> slice = DecodeSlice(view, obj, format);
     if (!slice.ok()) return slice.status();
     state.views_.emplace_hint(state.views_.end(), view, std::move(slice).value());
+  }
+  if (dropped != nullptr) {
+    if (dropped->kind != JsonValue::Kind::kObject) return Bad("\"dropped\" is not an object");
+    for (const auto& [view, keys] : dropped->members) {
+      if (view.empty()) return Bad("\"dropped\" has a view with an empty name");
+      DroppedKeys decoded;
+      std::string where = "view " + Quoted(view) + " of \"dropped\"";
+      if (Status st = DecodeTimes(keys, where, "key", &decoded); !st.ok()) return st;
+      // An empty map records nothing; the daemon never writes one.
+      if (!decoded.empty()) state.dropped_.emplace_hint(state.dropped_.end(), view, decoded);
+    }
+  }
+  if (reset != nullptr) {
+    if (Status st = DecodeTimes(*reset, "\"reset\"", "view", &state.resets_); !st.ok()) {
+      return st;
+    }
   }
   if (writer_id != nullptr) *writer_id = writer.text;
   return state;

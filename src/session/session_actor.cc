@@ -7,6 +7,23 @@
 #include "common/status.h"
 
 namespace ds::session {
+namespace {
+
+// Memory held by an accepted mutation until it is durable (for the pending-bytes bound).
+size_t MutationBytes(const Mutation& m) {
+  size_t bytes = sizeof(Mutation) + m.view.size();
+  for (const auto& [key, json] : m.entries) {
+    bytes += sizeof(m.entries[0]) + key.size() + json.size();
+  }
+  for (const std::string& key : m.keys) bytes += sizeof(std::string) + key.size();
+  return bytes;
+}
+
+}  // namespace
+
+size_t SessionActor::MaxPendingBytes(const Limits& limits) {
+  return std::max(size_t{8} << 20, 4 * limits.max_session_bytes);
+}
 
 bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
   for (const KeyScope& k : keys) {
@@ -20,6 +37,7 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
 SessionActor::SessionActor(ActorEnv env, std::string session_key)
     : env_(env),
       key_(std::move(session_key)),
+      shared_store_(env.reader.store().MayHaveOtherWriters()),
       retry_timer_(env.loop),
       jitter_(static_cast<uint32_t>(std::hash<std::string>{}(key_))) {}
 
@@ -48,6 +66,13 @@ void SessionActor::WhenReady(Waiter op) {
       waiting_.push_back(std::move(op));
       return;
   }
+}
+
+void SessionActor::WhenFresh(Waiter op) {
+  // The request that starts a load is answered from what the load reads: nothing more to do.
+  if (!shared_store_ || phase_ == Phase::kNew) return WhenReady(std::move(op));
+  revalidate_next_.push_back(std::move(op));
+  MaybeRevalidate();
 }
 
 void SessionActor::StartLoad() {
@@ -105,6 +130,7 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
   retry_delay_ = {};
   phase_ = Phase::kReady;
   ExpireIfDue();
+  PruneDeletionRecords();
   FinishLoad(Status::OK());
 }
 
@@ -112,6 +138,111 @@ void SessionActor::FinishLoad(const Status& status) {
   std::vector<Waiter> waiting;
   waiting.swap(waiting_);
   for (Waiter& op : waiting) op(status);
+  if (status.ok() || phase_ == Phase::kBroken) return MaybeRevalidate();
+  // The load failed: so does the revalidation the later requests were waiting for.
+  std::vector<Waiter> next;
+  next.swap(revalidate_next_);
+  for (Waiter& op : next) op(status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revalidation (stores shared with other writers)
+
+void SessionActor::MaybeRevalidate() {
+  if (revalidate_next_.empty() || revalidating_ || write_in_flight_) return;
+  if (phase_ != Phase::kReady && phase_ != Phase::kBroken) return;  // FinishLoad comes back
+  revalidating_ = true;
+  revalidate_waiters_.swap(revalidate_next_);
+  env_.stats.revalidations++;
+  env_.stats.store_gets++;
+  env_.reader.Get(
+      env_.loop, ObjectKey(), etag_.value_or(""),
+      [self = shared_from_this()](Result<store::Object> r) { self->OnRevalidated(std::move(r)); });
+}
+
+void SessionActor::OnRevalidated(Result<store::Object> result) {
+  revalidating_ = false;
+  Status status;
+  // Unchanged: 304, or the same etag from a store that ignored If-None-Match.
+  const bool unchanged =
+      result.ok() ? etag_ && result->etag == *etag_ : result.status().IsNotModified();
+  if (unchanged) {
+    env_.stats.revalidations_not_modified++;
+  } else if (result.ok()) {
+    status = AdoptStored(std::move(result).value());
+  } else if (result.status().IsNotFound()) {
+    if (etag_ || phase_ == Phase::kBroken) {
+      // Deleted by another daemon (expired, or its deletion records pruned).
+      env_.stats.revalidations_changed++;
+      AdoptBase(SessionState(), std::nullopt);
+    } else {
+      env_.stats.revalidations_not_modified++;  // still nothing stored
+    }
+  } else {
+    env_.stats.store_errors++;
+    status = Status::Unavailable("cannot check with the store that session " + key_ +
+                                 " is current (another daemon may have changed it): " +
+                                 result.status().message() + "; retry later");
+  }
+  std::vector<Waiter> waiting;
+  waiting.swap(revalidate_waiters_);
+  for (Waiter& op : waiting) {
+    if (!status.ok()) {
+      op(status);
+    } else if (phase_ == Phase::kBroken) {
+      op(broken_);
+    } else {
+      ExpireIfDue();
+      op(Status::OK());
+    }
+  }
+  MaybeRevalidate();
+  MaybeFlush();
+}
+
+Status SessionActor::AdoptStored(store::Object stored) {
+  Result<SessionState> decoded = SessionState::Decode(stored.data);
+  if (!decoded.ok()) {
+    Status error = Status::Corruption("stored session " + key_ +
+                                      " cannot be read: " + decoded.status().message());
+    env_.logger.Error("session_unreadable",
+                      {{"session", key_}, {"error", decoded.status().message()}});
+    // With writes of its own pending, the actor keeps its etag: their write fails its
+    // condition and Rebase decides, as for any conflict. Otherwise it is broken like a load.
+    if (phase_ == Phase::kBroken || !HasUndurableWrites()) {
+      phase_ = Phase::kBroken;
+      broken_ = error;
+      etag_ = std::move(stored.etag);
+    }
+    return error;
+  }
+  env_.stats.revalidations_changed++;
+  AdoptBase(std::move(decoded).value(), std::move(stored.etag));
+  return Status::OK();
+}
+
+void SessionActor::AdoptBase(SessionState base, std::optional<std::string> etag) {
+  // Replay, oldest first, everything accepted here and not yet committed.
+  for (const Mutation& m : in_flight_) base.Apply(m);
+  for (const Mutation& m : unflushed_) base.Apply(m);
+  state_ = std::move(base);
+  etag_ = std::move(etag);
+  last_write_time_ = std::max(last_write_time_, state_.last_seen_at());
+  if (phase_ == Phase::kBroken) {
+    phase_ = Phase::kReady;
+    broken_ = Status::OK();
+  }
+  PruneDeletionRecords();
+}
+
+void SessionActor::PruneDeletionRecords() {
+  state_.PruneDeletionRecords(env_.clock.Now() - kDeletionRecordHorizon, kMaxDeletionRecords);
+  // An object that held only records, all past their horizon, is garbage: delete it.
+  if (state_.empty() && !state_.has_deletion_records() && etag_ && !HasUndurableWrites() &&
+      phase_ == Phase::kReady) {
+    MarkChanged();
+    MaybeFlush();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,8 +256,9 @@ Micros SessionActor::NextWriteTime() {
 }
 
 void SessionActor::ExpireIfDue() {
-  if (state_.empty() || !state_.Expired(env_.clock.Now(), env_.options.ttl)) return;
-  env_.stats.expired++;
+  if (state_.empty() && !state_.has_deletion_records()) return;
+  if (!state_.Expired(env_.clock.Now(), env_.options.ttl)) return;
+  if (!state_.empty()) env_.stats.expired++;
   Micros at = NextWriteTime();
   std::vector<std::string> views;
   for (const auto& [view, slice] : state_.views()) views.push_back(view);
@@ -135,20 +267,33 @@ void SessionActor::ExpireIfDue() {
     reset.kind = Mutation::Kind::kReset;
     reset.view = std::move(view);
     reset.at = at;
-    Accept(std::move(reset));
+    Accept(std::move(reset), /*flush=*/false);
   }
+  // An expired session leaves nothing behind, not even deletion records: its object is
+  // deleted. (A write another daemon still holds for it is newer than the expiry and may
+  // bring it back, which is right: that write refreshed the session.)
+  state_.ClearDeletionRecords();
+  MarkChanged();
+  MaybeFlush();
 }
 
-ApplyOutcome SessionActor::Accept(Mutation m) {
+ApplyOutcome SessionActor::Accept(Mutation m, bool flush) {
   ApplyOutcome outcome = state_.Apply(m);
   if (!outcome.changed) return outcome;
+  size_t bytes = MutationBytes(m);
+  pending_bytes_ += bytes;
+  env_.stats.pending_bytes += bytes;
   unflushed_.push_back(std::move(m));
+  MarkChanged();
+  if (flush) MaybeFlush();
+  return outcome;
+}
+
+void SessionActor::MarkChanged() {
   accepted_seq_++;
   if (!dirty_ && !HasUndurableWrites()) env_.stats.dirty_sessions++;
   if (write_in_flight_ || retry_pending_) env_.stats.flushes_coalesced++;
   dirty_ = true;
-  MaybeFlush();
-  return outcome;
 }
 
 void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
@@ -160,6 +305,15 @@ void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
     if (Status limit = self->state_.CheckStash(m, self->env_.options.limits); !limit.ok()) {
       return done(limit);
     }
+    const size_t max_pending = MaxPendingBytes(self->env_.options.limits);
+    if (self->pending_bytes_ > 0 && self->pending_bytes_ + MutationBytes(m) > max_pending) {
+      self->env_.stats.stashes_refused_backlog++;
+      return done(Status::Unavailable(
+          "session " + self->key_ + " already holds " + std::to_string(self->pending_bytes_) +
+          " bytes of changes that the store has not taken yet (it is failing or slow; the limit "
+          "is " +
+          std::to_string(max_pending) + "); this stash was not accepted, retry later"));
+    }
     m.at = self->NextWriteTime();
     self->Accept(std::move(m));
     done(Status::OK());
@@ -167,7 +321,7 @@ void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
 }
 
 void SessionActor::Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done) {
-  WhenReady([self = shared_from_this(), request = std::move(request),
+  WhenFresh([self = shared_from_this(), request = std::move(request),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     self->env_.stats.recovers++;
@@ -195,7 +349,7 @@ void SessionActor::Recover(RecoverRequest request, std::function<void(Result<Rec
 
 void SessionActor::Drop(std::string view, std::vector<std::string> keys,
                         std::function<void(Result<size_t>)> done) {
-  WhenReady([self = shared_from_this(), view = std::move(view), keys = std::move(keys),
+  WhenFresh([self = shared_from_this(), view = std::move(view), keys = std::move(keys),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     Mutation m;
@@ -208,7 +362,7 @@ void SessionActor::Drop(std::string view, std::vector<std::string> keys,
 }
 
 void SessionActor::Reset(std::string view, std::function<void(Result<bool>)> done) {
-  WhenReady([self = shared_from_this(), view = std::move(view),
+  WhenFresh([self = shared_from_this(), view = std::move(view),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     Mutation m;
@@ -220,15 +374,13 @@ void SessionActor::Reset(std::string view, std::function<void(Result<bool>)> don
 }
 
 void SessionActor::Delete(std::function<void(Result<bool>)> done) {
-  WhenReady([self = shared_from_this(), done = std::move(done)](const Status& st) mutable {
+  WhenFresh([self = shared_from_this(), done = std::move(done)](const Status& st) mutable {
     if (self->phase_ == Phase::kBroken) {
       // The one way out of an unreadable object: throw it away.
       self->state_ = SessionState();
       self->broken_ = Status::OK();
       self->phase_ = Phase::kReady;
-      self->accepted_seq_++;
-      self->dirty_ = true;
-      self->env_.stats.dirty_sessions++;
+      self->MarkChanged();
       self->MaybeFlush();
       return done(true);
     }
@@ -236,7 +388,7 @@ void SessionActor::Delete(std::function<void(Result<bool>)> done) {
     bool existed = !self->state_.empty();
     // Deleting the session is resetting every view at one instant: as a set of mutations it
     // rebases correctly if another writer changed the object meanwhile. With the state empty,
-    // the flush deletes the object.
+    // the flush deletes the object (on a shared store: leaves only the deletion records).
     Micros at = self->NextWriteTime();
     std::vector<std::string> views;
     for (const auto& [view, slice] : self->state_.views()) views.push_back(view);
@@ -245,8 +397,9 @@ void SessionActor::Delete(std::function<void(Result<bool>)> done) {
       m.kind = Mutation::Kind::kReset;
       m.view = std::move(view);
       m.at = at;
-      self->Accept(std::move(m));
+      self->Accept(std::move(m), /*flush=*/false);
     }
+    self->MaybeFlush();
     done(existed);
   });
 }
@@ -280,7 +433,7 @@ void SessionActor::CheckExpiry(std::function<void()> done) {
 }
 
 void SessionActor::Dump(std::function<void(Result<std::optional<std::string>>)> done) {
-  WhenReady([self = shared_from_this(), done = std::move(done)](const Status& st) mutable {
+  WhenFresh([self = shared_from_this(), done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     if (self->state_.empty()) return done(std::optional<std::string>());
     done(std::optional<std::string>(self->state_.Encode(self->env_.options.writer_id)));
@@ -289,26 +442,32 @@ void SessionActor::Dump(std::function<void(Result<std::optional<std::string>>)> 
 
 bool SessionActor::Evictable() const {
   return (phase_ == Phase::kReady || phase_ == Phase::kBroken) && !HasUndurableWrites() &&
-         !retry_pending_ && waiting_.empty() && sync_waiters_.empty();
+         !retry_pending_ && waiting_.empty() && sync_waiters_.empty() && !revalidating_ &&
+         revalidate_next_.empty();
 }
 
 size_t SessionActor::ApproximateBytes() const {
-  return sizeof(*this) + key_.capacity() + state_.ApproximateBytes();
+  return sizeof(*this) + key_.capacity() + state_.ApproximateBytes() + pending_bytes_ +
+         in_flight_bytes_.capacity();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Flushing
 
 void SessionActor::MaybeFlush() {
-  if (!dirty_ || write_in_flight_ || retry_pending_) return;
+  if (!dirty_ || write_in_flight_ || retry_pending_ || revalidating_) return;
   dirty_ = false;
   write_in_flight_ = true;
   in_flight_seq_ = accepted_seq_;
   in_flight_.insert(in_flight_.end(), std::make_move_iterator(unflushed_.begin()),
                     std::make_move_iterator(unflushed_.end()));
   unflushed_.clear();
+  in_flight_pending_bytes_ = pending_bytes_;
+  state_.PruneDeletionRecords(env_.clock.Now() - kDeletionRecordHorizon, kMaxDeletionRecords);
 
-  if (state_.empty()) {
+  // On a shared store a session with no data but deletion records is written, not deleted:
+  // the records must reach the other daemons (and a delete is unconditional, a write is not).
+  if (state_.empty() && !(shared_store_ && state_.has_deletion_records())) {
     if (!etag_) {
       // Nothing stored and nothing to store (e.g. a session created and reset before its
       // first write landed): already durable.
@@ -317,7 +476,7 @@ void SessionActor::MaybeFlush() {
     }
     env_.stats.store_deletes++;
     env_.writer.Remove(env_.loop, ObjectKey(),
-                       [self = shared_from_this()](Status st) { self->OnRemoveDone(st); });
+                       [self = shared_from_this()](const Status& st) { self->OnRemoveDone(st); });
     return;
   }
   in_flight_bytes_ = state_.Encode(env_.options.writer_id);
@@ -371,6 +530,10 @@ void SessionActor::OnWriteCommitted(std::optional<std::string> etag) {
   write_in_flight_ = false;
   in_flight_.clear();
   in_flight_bytes_.clear();
+  in_flight_bytes_.shrink_to_fit();
+  pending_bytes_ -= in_flight_pending_bytes_;
+  env_.stats.pending_bytes -= in_flight_pending_bytes_;
+  in_flight_pending_bytes_ = 0;
   durable_seq_ = in_flight_seq_;
   retry_delay_ = {};
   if (write_failure_logged_) {
@@ -379,6 +542,7 @@ void SessionActor::OnWriteCommitted(std::optional<std::string> etag) {
   }
   if (!dirty_) env_.stats.dirty_sessions--;
   NotifySyncWaiters();
+  MaybeRevalidate();  // before the next write, so that reads are not starved by writes
   MaybeFlush();
 }
 
@@ -399,19 +563,16 @@ void SessionActor::Rebase(Result<store::Object> stored) {
   } else if (!stored.status().IsNotFound()) {
     return RetryLater(stored.status());
   }
-  // Replay, oldest first, everything accepted here and not yet committed.
-  for (const Mutation& m : in_flight_) base.Apply(m);
-  for (const Mutation& m : unflushed_) base.Apply(m);
-  state_ = std::move(base);
-  etag_ = std::move(base_etag);
-  last_write_time_ = std::max(last_write_time_, state_.last_seen_at());
+  AdoptBase(std::move(base), std::move(base_etag));
   // Everything goes out again in the next write.
   in_flight_.insert(in_flight_.end(), std::make_move_iterator(unflushed_.begin()),
                     std::make_move_iterator(unflushed_.end()));
   unflushed_ = std::move(in_flight_);
   in_flight_.clear();
+  in_flight_pending_bytes_ = 0;
   write_in_flight_ = false;
   dirty_ = true;
+  MaybeRevalidate();
   MaybeFlush();
 }
 
@@ -428,9 +589,11 @@ void SessionActor::RetryLater(const Status& failure) {
                     std::make_move_iterator(unflushed_.end()));
   unflushed_ = std::move(in_flight_);
   in_flight_.clear();
+  in_flight_pending_bytes_ = 0;
   write_in_flight_ = false;
   dirty_ = true;
   retry_pending_ = true;
+  MaybeRevalidate();  // a read need not wait for the backoff (it fails if the store does)
 
   // Jittered exponential backoff: a random delay in [d/2, d], d doubling up to retry_max.
   retry_delay_ = std::clamp(retry_delay_ * 2, env_.options.retry_initial, env_.options.retry_max);

@@ -30,7 +30,28 @@
 // Failures
 //   Transient store failures are retried with jittered exponential backoff, forever: an
 //   accepted write is never dropped. DS.SYNC lets a client wait until the store has
-//   everything accepted so far.
+//   everything accepted so far. What waits for the store is bounded: once a session holds
+//   MaxPendingBytes() of accepted changes that are not durable yet, further stashes are refused
+//   with Unavailable until the store catches up, so a failing store cannot make the daemon's
+//   memory grow without bound.
+//
+// Stores shared with other writers (Store::MayHaveOtherWriters: several daemons on one bucket)
+//   Revalidation: a resident session may be older than the stored one, so before a read
+//   (recover, dump) or a change whose answer depends on what is stored (drop, reset, delete)
+//   the actor sends a conditional GET with its etag. NotModified: the session is current.
+//   Otherwise it adopts the stored version and re-applies its own uncommitted mutations on top,
+//   as after a conflict. A request that arrives while such a GET is running waits for the next
+//   one, and a session being loaded is revalidated after the load for the requests that
+//   arrived during it: a read never answers from a GET sent before the read arrived, so it
+//   never returns a value older than a write another daemon had made durable by then. The
+//   request that starts a load needs no revalidation: a cold recover costs one GET. If the
+//   store cannot be reached the read fails (Unavailable) rather than answer from the cache.
+//   Stashes are not revalidated: they merge per key on conflict whatever they were based on.
+//   Deletion: a session whose last key is deleted (drop, reset, DS.DELETE) is written as an
+//   object holding only deletion records (session_state.h) rather than deleted, so another
+//   daemon's older writes still lose to the deletion; such objects are deleted once their
+//   records are pruned, by the first load that finds them so (the TTL sweep's, at the latest).
+//   An expired session is deleted outright.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -114,6 +135,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // True when dropping this actor loses nothing: loaded, every accepted write durable, nobody
   // waiting. The session table evicts only such actors.
   bool Evictable() const;
+  // The bytes of accepted, not yet durable changes one session may hold; a stash beyond it is
+  // refused while the store catches up. At least four full-size sessions, and 8 MiB.
+  static size_t MaxPendingBytes(const Limits& limits);
   // True while accepted writes are not yet durable (dirty or being written).
   bool HasUndurableWrites() const { return dirty_ || write_in_flight_; }
   size_t ApproximateBytes() const;
@@ -125,15 +149,31 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // Runs `op` now if the actor is ready, else queues it behind the load (starting it). `op`
   // receives the load's failure, if the load failed.
   void WhenReady(Waiter op);
+  // Like WhenReady, and on a shared store also revalidates a resident session first (see the
+  // file comment). `op` receives the failure if the session could not be confirmed current.
+  void WhenFresh(Waiter op);
   void StartLoad();
   void OnLoaded(Result<store::Object> result);
   void FinishLoad(const Status& status);
+  void MaybeRevalidate();
+  void OnRevalidated(Result<store::Object> result);
+  // Takes a stored version found by a revalidation; fails if it cannot be read.
+  Status AdoptStored(store::Object stored);
+  // Makes `base` (the stored session, or empty when there is none) the session, with every
+  // mutation accepted here and not yet committed applied on top.
+  void AdoptBase(SessionState base, std::optional<std::string> etag);
+  // Forgets deletion records past their horizon; if that leaves a stored object with nothing
+  // in it, schedules its deletion.
+  void PruneDeletionRecords();
 
   // Clears an expired session (SPEC §3 "TTL"): it then reads as empty and the next flush
   // deletes its object.
   void ExpireIfDue();
-  // Applies an accepted mutation, records it for a possible rebase, and starts a flush.
-  ApplyOutcome Accept(Mutation m);
+  // Applies an accepted mutation, records it for a possible rebase, and (if `flush`) starts
+  // a flush.
+  ApplyOutcome Accept(Mutation m, bool flush = true);
+  // Counts a change that must reach the store (Accept does this for mutations).
+  void MarkChanged();
   Micros NextWriteTime();
 
   void MaybeFlush();
@@ -148,6 +188,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   ActorEnv env_;
   const std::string key_;
+  const bool shared_store_;  // the store may have other writers: revalidate, keep records
   Phase phase_ = Phase::kNew;
   Status broken_;
   std::vector<Waiter> waiting_;  // requests queued behind the load
@@ -162,12 +203,20 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   std::vector<Mutation> unflushed_;
   std::vector<Mutation> in_flight_;
   std::string in_flight_bytes_;
-  bool dirty_ = false;            // accepted changes not yet handed to a write
-  bool write_in_flight_ = false;  // a write, delete or conflict re-read is running
-  bool retry_pending_ = false;    // waiting for a backoff timer
-  uint64_t accepted_seq_ = 0;     // number of changes accepted so far
-  uint64_t in_flight_seq_ = 0;    // accepted_seq_ when the running write was started
-  uint64_t durable_seq_ = 0;      // everything up to here is in the store
+  size_t pending_bytes_ = 0;            // approximate bytes of unflushed_ and in_flight_
+  size_t in_flight_pending_bytes_ = 0;  // the part of it in in_flight_
+  bool dirty_ = false;                  // accepted changes not yet handed to a write
+  bool write_in_flight_ = false;        // a write, delete or conflict re-read is running
+  bool retry_pending_ = false;          // waiting for a backoff timer
+  uint64_t accepted_seq_ = 0;           // number of changes accepted so far
+  uint64_t in_flight_seq_ = 0;          // accepted_seq_ when the running write was started
+  uint64_t durable_seq_ = 0;            // everything up to here is in the store
+  // Revalidation (shared stores): `revalidate_waiters_` are served by the GET in flight,
+  // `revalidate_next_` arrived after it was sent and wait for the next one.
+  bool revalidating_ = false;
+  std::vector<Waiter> revalidate_waiters_;
+  std::vector<Waiter> revalidate_next_;
+
   std::chrono::milliseconds retry_delay_{0};
   boost::asio::steady_timer retry_timer_;
   std::minstd_rand jitter_;

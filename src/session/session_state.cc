@@ -11,15 +11,29 @@
 // mutation win ties (>=), so when the same instant occurs twice the later-applied change wins.
 // Locally the actor hands out strictly increasing times, so ties only happen when rebasing.
 //
-// Known limit of merging without tombstones: a drop or reset leaves no record. If another
-// writer commits "drop x at t=10" and this writer then replays its own older "stash x at t=5"
-// onto that state, x comes back with its t=5 value. Both writes were acknowledged, the window
-// is one store round trip while two daemons serve the same session, and the cost of fixing it
-// (per-key deletion times in the envelope, with garbage collection) is not yet worth it.
+// Deletions (kDrop, kReset) leave records: key -> time of the drop, view -> time of the reset.
+// A key's deletion time is the later of the two, and a stash of the key older than it loses,
+// exactly as against a newer stored value. So when another writer commits "drop x at t=10" and
+// this writer then replays its own older "stash x at t=5" onto that state, x stays dropped.
+// The rules:
+//   - every drop records each key it names, and every reset its view, also when there is
+//     nothing to remove here: another daemon may hold an older write of that key that it has
+//     acknowledged but not stored yet, and the deletion must win over it when it arrives
+//     (last-write-wins does not depend on what this daemon had seen). An existing record is
+//     moved forward, never back;
+//   - a value written after a record replaces it, and a reset replaces the key records it
+//     covers, so a key never has both a value and a record;
+//   - records are forgotten after kDeletionRecordHorizon (PruneDeletionRecords, called by the
+//     actor before each write): past it, a replayed write older than a forgotten deletion
+//     brings the key back. session_state.h says why the horizon is long enough.
 #include "session/session_state.h"
 
+#include <algorithm>
+#include <iterator>
+#include <limits>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "codec/utf8.h"
 
@@ -29,6 +43,9 @@ namespace {
 // The longest prefix of a name shown in an error message, so a 10 KB key does not become a
 // 10 KB error reply.
 constexpr size_t kMaxNameInMessage = 64;
+
+// The deletion time of a key that was never deleted: older than any write.
+constexpr Micros kNever = std::numeric_limits<Micros>::min();
 
 // Renders a view or key name for an error message: quoted, with control bytes, quotes and
 // backslashes escaped (names may hold any bytes, and RESP error lines must not contain CR or
@@ -145,14 +162,18 @@ Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
   size_t view_bytes_after = 0;
   if (slice == nullptr || slice->vsn != m.vsn) {
     if (slice != nullptr && m.at < slice->vsn_at) return Status::OK();  // discarded by Apply
-    // A new slice, or the old shape replaced wholesale.
-    keys_after = incoming.size();
+    // A new slice, or the old shape replaced wholesale (without keys deleted after `m.at`).
     view_bytes_after = m.view.size();
-    for (const auto& [key, json] : incoming) view_bytes_after += key.size() + json.size();
+    for (const auto& [key, json] : incoming) {
+      if (m.at < DeletedAt(m.view, key)) continue;
+      keys_after++;
+      view_bytes_after += key.size() + json.size();
+    }
   } else {
     keys_after = keys_before;
     view_bytes_after = view_bytes_before;
     for (const auto& [key, json] : incoming) {
+      if (m.at < DeletedAt(m.view, key)) continue;  // a newer deletion wins, as in Apply
       auto stored = slice->data.find(key);
       if (stored == slice->data.end()) {
         keys_after++;
@@ -214,14 +235,18 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
       // case this stash belongs to an older generation of the view and is dropped whole.
       // (A slice never mixes shapes, so stored keys written after `m.at` at the old vsn go
       // with it.) A stash with no entries therefore never creates a slice, and a vsn change
-      // to no entries removes it.
+      // to no entries removes it. Keys deleted after `m.at` stay deleted in the new shape too.
       if (it == views_.end() || it->second.vsn != m.vsn) {
         if (it != views_.end() && m.at < it->second.vsn_at) break;
         Slice fresh;
         fresh.vsn = m.vsn;
         fresh.vsn_at = m.at;
         for (const auto& [key, json] : m.entries) {
+          if (m.at < DeletedAt(m.view, key)) continue;
           fresh.data.insert_or_assign(key, StoredValue{json, m.at});
+        }
+        for (const auto& [key, value] : fresh.data) {
+          if (ForgetDropped(m.view, key)) outcome.changed = true;
         }
         if (fresh.data.empty()) {
           if (it != views_.end()) {
@@ -237,30 +262,44 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
         }
         break;
       }
-      // Same shape: per-key last-write-wins.
+      // Same shape: per-key last-write-wins, against stored values and deletions alike.
       Slice& slice = it->second;
       for (const auto& [key, json] : m.entries) {
+        if (m.at < DeletedAt(m.view, key)) continue;  // deleted after this write
         auto [pos, inserted] = slice.data.try_emplace(key);
         StoredValue& stored = pos->second;
         if (!inserted && m.at < stored.written_at) continue;  // a newer write already won
         if (inserted || stored.json != json || stored.written_at != m.at) outcome.changed = true;
         stored.json = json;
         stored.written_at = m.at;
+        if (ForgetDropped(m.view, key)) outcome.changed = true;
       }
       break;
     }
 
     case Mutation::Kind::kDrop: {
-      if (it == views_.end()) break;
-      auto& data = it->second.data;
+      const Micros reset_at = ResetAt(m.view);
       for (const std::string& key : m.keys) {
-        auto pos = data.find(key);
-        if (pos == data.end() || pos->second.written_at > m.at) continue;
-        data.erase(pos);
-        outcome.removed++;
+        if (it != views_.end()) {
+          auto& data = it->second.data;
+          auto pos = data.find(key);
+          if (pos != data.end()) {
+            if (pos->second.written_at > m.at) continue;  // written after this drop
+            data.erase(pos);
+            outcome.removed++;
+            outcome.changed = true;
+          }
+        }
+        // Record the deletion (see the file comment), unless the view's reset covers it.
+        if (m.at > reset_at) {
+          auto [pos, inserted] = dropped_[m.view].try_emplace(key, m.at);
+          if (inserted || pos->second < m.at) {
+            pos->second = m.at;
+            outcome.changed = true;
+          }
+        }
       }
-      if (outcome.removed > 0) outcome.changed = true;
-      if (data.empty()) {
+      if (it != views_.end() && it->second.data.empty()) {
         views_.erase(it);
         outcome.changed = true;
       }
@@ -271,19 +310,95 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
       // Removes the slice as of `m.at`: a key another writer wrote later survives it (this
       // happens only when rebasing). `removed` reports that there was a slice to reset, which is
       // what DS.RESET answers.
-      if (it == views_.end()) break;
-      outcome.removed = 1;
-      size_t erased = std::erase_if(
-          it->second.data, [&](const auto& entry) { return entry.second.written_at <= m.at; });
-      if (erased > 0) outcome.changed = true;
-      if (it->second.data.empty()) {
-        views_.erase(it);
+      const Micros reset_at = ResetAt(m.view);
+      auto dropped = dropped_.find(m.view);
+      if (it != views_.end()) {
+        outcome.removed = 1;
+        size_t erased = std::erase_if(
+            it->second.data, [&](const auto& entry) { return entry.second.written_at <= m.at; });
+        if (erased > 0) outcome.changed = true;
+        if (it->second.data.empty()) {
+          views_.erase(it);
+          outcome.changed = true;
+        }
+      }
+      if (m.at > reset_at) {
+        resets_[m.view] = m.at;
         outcome.changed = true;
+        // The view record now covers the key records up to `m.at`.
+        if (dropped != dropped_.end()) {
+          std::erase_if(dropped->second, [&](const auto& entry) { return entry.second <= m.at; });
+          if (dropped->second.empty()) dropped_.erase(dropped);
+        }
       }
       break;
     }
   }
   return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deletion records
+
+Micros SessionState::ResetAt(std::string_view view) const {
+  auto it = resets_.find(view);
+  return it == resets_.end() ? kNever : it->second;
+}
+
+Micros SessionState::DeletedAt(std::string_view view, std::string_view key) const {
+  Micros at = ResetAt(view);
+  auto v = dropped_.find(view);
+  if (v != dropped_.end()) {
+    auto k = v->second.find(key);
+    if (k != v->second.end()) at = std::max(at, k->second);
+  }
+  return at;
+}
+
+bool SessionState::ForgetDropped(std::string_view view, std::string_view key) {
+  auto v = dropped_.find(view);
+  if (v == dropped_.end()) return false;
+  auto k = v->second.find(key);
+  if (k == v->second.end()) return false;
+  v->second.erase(k);
+  if (v->second.empty()) dropped_.erase(v);
+  return true;
+}
+
+size_t SessionState::deletion_record_count() const {
+  size_t n = resets_.size();
+  for (const auto& [view, keys] : dropped_) n += keys.size();
+  return n;
+}
+
+size_t SessionState::PruneDeletionRecords(Micros before, size_t max_records) {
+  size_t pruned = std::erase_if(resets_, [&](const auto& r) { return r.second < before; });
+  for (auto v = dropped_.begin(); v != dropped_.end();) {
+    pruned += std::erase_if(v->second, [&](const auto& r) { return r.second < before; });
+    v = v->second.empty() ? dropped_.erase(v) : std::next(v);
+  }
+  size_t count = deletion_record_count();
+  if (count <= max_records) return pruned;
+  // Over the cap (rare: an application that drops many distinct keys): find the time of the
+  // newest record that must go, and forget everything up to it.
+  std::vector<Micros> times;
+  times.reserve(count);
+  for (const auto& [view, at] : resets_) times.push_back(at);
+  for (const auto& [view, keys] : dropped_) {
+    for (const auto& [key, at] : keys) times.push_back(at);
+  }
+  auto cut = times.begin() + static_cast<std::ptrdiff_t>(count - max_records - 1);
+  std::nth_element(times.begin(), cut, times.end());
+  if (*cut == std::numeric_limits<Micros>::max()) {
+    ClearDeletionRecords();
+    return pruned + count;
+  }
+  return pruned + PruneDeletionRecords(*cut + 1, std::numeric_limits<size_t>::max());
+}
+
+void SessionState::ClearDeletionRecords() {
+  dropped_.clear();
+  resets_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,6 +474,15 @@ size_t SessionState::ApproximateBytes() const {
       bytes += kNodeOverhead + sizeof(std::string) + sizeof(StoredValue) + StringHeapBytes(key) +
                StringHeapBytes(value.json);
     }
+  }
+  for (const auto& [view, keys] : dropped_) {
+    bytes += kNodeOverhead + sizeof(std::string) + sizeof(DroppedKeys) + StringHeapBytes(view);
+    for (const auto& [key, at] : keys) {
+      bytes += kNodeOverhead + sizeof(std::string) + sizeof(Micros) + StringHeapBytes(key);
+    }
+  }
+  for (const auto& [view, at] : resets_) {
+    bytes += kNodeOverhead + sizeof(std::string) + sizeof(Micros) + StringHeapBytes(view);
   }
   return bytes;
 }

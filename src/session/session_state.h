@@ -12,6 +12,12 @@
 // key then keeps whichever write is newer, so two writers never clobber each other's keys and
 // writes to the same key resolve last-write-wins. Locally, times only increase, so Apply()
 // always takes the new write.
+//
+// Deletions take part in last-write-wins too: a drop leaves a deletion record (key -> time) and
+// a reset a view record (view -> time), so a write older than a deletion loses to it even when
+// it reaches this state after the deletion — e.g. another daemon replaying its older stash of
+// a key this daemon dropped. Records are kept for a bounded time (kDeletionRecordHorizon,
+// see PruneDeletionRecords) and travel in the envelope (format 2, docs/STORAGE.md).
 #pragma once
 
 #include <cstddef>
@@ -77,6 +83,20 @@ struct Mutation {
   friend bool operator==(const Mutation&, const Mutation&) = default;
 };
 
+// How long deletion records are kept, and how many at most per session (the oldest go first).
+//
+// Why 24 hours: a record matters only against a write older than the deletion that another
+// daemon accepted but has not stored yet. Such a write waits in that daemon's memory for as long
+// as its store requests fail (it is retried forever, never dropped), so the horizon must outlast
+// any store outage or network partition a daemon plausibly lives through while still serving
+// requests: the longest S3 regional outages have lasted a few hours, and 24 hours is several
+// times that. Past the horizon a replayed write older than a pruned deletion can bring the
+// deleted key back — the documented limit. The cost is small: a record is the key's name and
+// a time (~30 bytes in the envelope), kept only for keys a client dropped (or views it reset),
+// and the count cap bounds a session whose application drops many distinct keys.
+inline constexpr Micros kDeletionRecordHorizon = Micros{24} * 3600 * 1'000'000;
+inline constexpr size_t kMaxDeletionRecords = 512;
+
 struct KeyScope {
   std::string key;
   Scope scope = Scope::kSession;
@@ -96,6 +116,10 @@ struct ApplyOutcome {
 
 class SessionState {
  public:
+  // Deletion records of one view: key -> when it was dropped.
+  using DroppedKeys = std::map<std::string, Micros, std::less<>>;
+
+  // No data: no view holds a key. (Deletion records may remain; see has_deletion_records.)
   bool empty() const { return views_.empty(); }
   Micros last_seen_at() const { return last_seen_at_; }
   const std::map<std::string, Slice, std::less<>>& views() const { return views_; }
@@ -121,6 +145,19 @@ class SessionState {
   // True when the session was last seen more than `ttl` ago.
   bool Expired(Micros now, Micros ttl) const { return last_seen_at_ + ttl < now; }
 
+  // --- Deletion records ---------------------------------------------------------------------
+  // Invariants: a key never has both a value and a record (the newer one wins and the other
+  // goes); a key record is newer than its view's reset record; no empty maps.
+  const std::map<std::string, DroppedKeys, std::less<>>& dropped() const { return dropped_; }
+  const std::map<std::string, Micros, std::less<>>& resets() const { return resets_; }
+  bool has_deletion_records() const { return !dropped_.empty() || !resets_.empty(); }
+  size_t deletion_record_count() const;
+  // Forgets the records older than `before`, then, while more than `max_records` remain, the
+  // oldest ones. Returns how many were forgotten. The data is not touched.
+  size_t PruneDeletionRecords(Micros before, size_t max_records);
+  // Forgets every record (an expired session leaves nothing behind).
+  void ClearDeletionRecords();
+
   // Approximate bytes of memory held (for the resident-memory cap and INFO).
   size_t ApproximateBytes() const;
 
@@ -128,8 +165,9 @@ class SessionState {
   size_t DataBytes() const;
 
   // --- The stored envelope (docs/STORAGE.md) ---------------------------------------------
-  // Versioned JSON: {"format":1,"writer":..,"last_seen_at":..,"views":{view:{"vsn":..,
-  // "vsn_at":..,"data":{key:{"t":..,"v":<value>}}}}}
+  // Versioned JSON: {"dropped":{view:{key:<us>}},"format":2,"last_seen_at":..,
+  // "reset":{view:<us>},"views":{view:{"data":{key:{"t":..,"v":<value>}},"vsn":..,
+  // "vsn_at":..}},"writer":..}. Encode writes format 2; Decode reads formats 1 and 2.
   std::string Encode(std::string_view writer_id) const;
   static Result<SessionState> Decode(std::string_view bytes);
   // Same, and stores the envelope's writer id in `*writer_id` on success (for diagnostics).
@@ -138,7 +176,15 @@ class SessionState {
   friend bool operator==(const SessionState&, const SessionState&) = default;
 
  private:
+  // When `key` of `view` was last deleted (dropped, or its view reset), or kNever.
+  Micros DeletedAt(std::string_view view, std::string_view key) const;
+  Micros ResetAt(std::string_view view) const;
+  // Removes the record of `key` of `view` (a newer value replaces it). True if there was one.
+  bool ForgetDropped(std::string_view view, std::string_view key);
+
   std::map<std::string, Slice, std::less<>> views_;
+  std::map<std::string, DroppedKeys, std::less<>> dropped_;  // view -> key -> when dropped
+  std::map<std::string, Micros, std::less<>> resets_;        // view -> when reset
   Micros last_seen_at_ = 0;
 };
 

@@ -26,11 +26,18 @@ struct SessionStats {
   uint64_t store_gets = 0;
   uint64_t store_puts = 0;
   uint64_t store_deletes = 0;
-  uint64_t store_errors = 0;            // failed store operations (each retry counts)
-  uint64_t precondition_conflicts = 0;  // another writer changed a session we wrote
-  uint64_t outcome_unknown = 0;         // writes whose reply was lost, resolved by re-reading
-  uint64_t flushes_coalesced = 0;       // mutations that rode along in an already-due write
-  uint64_t dirty_sessions = 0;          // sessions with accepted writes not yet durable
+  uint64_t store_errors = 0;             // failed store operations (each retry counts)
+  uint64_t precondition_conflicts = 0;   // another writer changed a session we wrote
+  uint64_t outcome_unknown = 0;          // writes whose reply was lost, resolved by re-reading
+  uint64_t flushes_coalesced = 0;        // mutations that rode along in an already-due write
+  uint64_t dirty_sessions = 0;           // sessions with accepted writes not yet durable
+  uint64_t pending_bytes = 0;            // bytes of accepted changes not yet durable
+  uint64_t stashes_refused_backlog = 0;  // stashes refused: too much waiting for the store
+
+  // Revalidation of resident sessions on a store shared with other writers
+  uint64_t revalidations = 0;               // conditional GETs before a read
+  uint64_t revalidations_not_modified = 0;  // ... that found the session unchanged
+  uint64_t revalidations_changed = 0;       // ... that found another writer's newer version
 
   SessionStats& operator+=(const SessionStats& o) {
     resident += o.resident;
@@ -50,6 +57,11 @@ struct SessionStats {
     outcome_unknown += o.outcome_unknown;
     flushes_coalesced += o.flushes_coalesced;
     dirty_sessions += o.dirty_sessions;
+    pending_bytes += o.pending_bytes;
+    stashes_refused_backlog += o.stashes_refused_backlog;
+    revalidations += o.revalidations;
+    revalidations_not_modified += o.revalidations_not_modified;
+    revalidations_changed += o.revalidations_changed;
     return *this;
   }
 };

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -85,6 +86,18 @@ class Store {
 
   // A short description for logs and INFO, e.g. "memory" or "file:/var/lib/ds".
   virtual std::string Describe() const = 0;
+
+  // True when other processes may write the same objects, as several daemons sharing one bucket
+  // and prefix do. A session held in memory may then be older than the stored one, so the
+  // session actor revalidates it (a conditional Get) before answering a read, and keeps
+  // deletion records in the object instead of deleting it (session/session_actor.h). False
+  // for stores no one else can write: the file store holds an exclusive lock on its directory,
+  // and the memory store lives inside one process.
+  virtual bool MayHaveOtherWriters() const { return false; }
+
+  // The implementation's own counters (requests sent, retries, throttling, ...) as name ->
+  // value, for INFO's store section; names are snake_case and stable. None by default.
+  virtual std::vector<std::pair<std::string, uint64_t>> Metrics() const { return {}; }
 };
 
 }  // namespace ds::store

@@ -103,7 +103,7 @@ TEST_F(DaemonTest, SyncAndDump) {
   EXPECT_EQ(Call({"DS.SYNC", "never-seen", "100"}).Debug(), "+OK");
   RespValue dump = Call({"DS.DUMP", "s"});
   ASSERT_EQ(dump.type, RespValue::Type::kBulk) << dump.Debug();
-  EXPECT_NE(dump.str.find(R"("format":1)"), std::string::npos) << dump.str;
+  EXPECT_NE(dump.str.find(R"("format":2)"), std::string::npos) << dump.str;
   EXPECT_NE(dump.str.find(kView), std::string::npos) << dump.str;
   EXPECT_NE(dump.str.find(R"("v":7)"), std::string::npos) << dump.str;
 }

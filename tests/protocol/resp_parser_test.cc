@@ -482,5 +482,42 @@ TEST(LinearityTest, ExaminedBytesDoNotDependOnChunking) {
   EXPECT_EQ(bytewise, whole.bytes_examined());
 }
 
+// Bytes examined when `input` is parsed from one buffer (`bytewise` false) or as it arrives
+// one byte at a time, errors included.
+size_t Examined(const std::string& input, bool bytewise) {
+  RequestParser parser(ParserLimits{.max_bulk_bytes = 1000});
+  std::string buffer;
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (!bytewise) {
+      buffer = input;
+      i = input.size() - 1;
+    } else {
+      buffer.push_back(input[i]);
+    }
+    State s = parser.Parse(buffer);
+    while (s == State::kComplete) {
+      buffer.erase(0, parser.consumed());
+      s = parser.Parse(buffer);
+    }
+    if (s == State::kError) break;
+  }
+  return parser.bytes_examined();
+}
+
+// A whole, plain bulk header takes a fast path (resp_parser.cc). It must end where the general
+// path ends, with the same bytes examined, for headers at and around its edges.
+TEST(LinearityTest, BulkHeaderFastPathMatchesTheGeneralPath) {
+  for (const std::string len : {"0", "1", "9", "10", "999", "1000", "1001", "01", "-1", "1x", "",
+                                "1234567890123456789", "12345678901234567890"}) {
+    SCOPED_TRACE(len);
+    const bool plain = len.find_first_not_of("0123456789") == std::string::npos && !len.empty() &&
+                       len.size() < 5 && (len == "0" || len[0] != '0');
+    const std::string body = plain ? std::string(std::stoul(len), 'v') : "v";
+    const std::string input = "*2\r\n$3\r\nGET\r\n$" + len + "\r\n" + body + "\r\nPING\r\n";
+    ExpectChunkingIrrelevant(input, ParserLimits{.max_bulk_bytes = 1000});
+    EXPECT_EQ(Examined(input, /*bytewise=*/false), Examined(input, /*bytewise=*/true));
+  }
+}
+
 }  // namespace
 }  // namespace ds::protocol

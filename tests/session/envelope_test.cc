@@ -1,5 +1,6 @@
 // Tests of the stored envelope (SessionState::Encode / Decode, docs/STORAGE.md): the exact
-// bytes, the round trip, the format-version policy and the errors for damaged objects.
+// bytes, the round trip, the format-version policy (format 2 written, format 1 still read) and
+// the errors for damaged objects.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -26,6 +27,23 @@ Mutation Stash(std::string view, int64_t vsn, Entries entries, Micros at) {
   return m;
 }
 
+Mutation Drop(std::string view, std::vector<std::string> keys, Micros at) {
+  Mutation m;
+  m.kind = Mutation::Kind::kDrop;
+  m.view = std::move(view);
+  m.keys = std::move(keys);
+  m.at = at;
+  return m;
+}
+
+Mutation Reset(std::string view, Micros at) {
+  Mutation m;
+  m.kind = Mutation::Kind::kReset;
+  m.view = std::move(view);
+  m.at = at;
+  return m;
+}
+
 Mutation Touch(Micros at) {
   Mutation m;
   m.kind = Mutation::Kind::kTouch;
@@ -42,13 +60,14 @@ void ExpectCorrupt(std::string_view bytes, std::string_view part) {
       << "'" << part << "' not in: " << r.status().message();
 }
 
-// A valid envelope with one view and one key, with `slot` replaced by `text` in one place.
+// A valid format-2 envelope with one view and one key, with the top-level members between
+// "format" and "reset", the slice's members after "data", or the entry's members replaced.
 std::string Envelope(std::string_view top = R"("last_seen_at":5,)",
                      std::string_view slice = R"("vsn":1,"vsn_at":2)",
                      std::string_view entry = R"("t":3,"v":1)") {
-  std::string out = R"({"format":1,)";
+  std::string out = R"({"dropped":{},"format":2,)";
   out += top;
-  out += R"("views":{"V":{"data":{"k":{)";
+  out += R"("reset":{},"views":{"V":{"data":{"k":{)";
   out += entry;
   out += "}},";
   out += slice;
@@ -67,7 +86,8 @@ TEST(EnvelopeTest, TheValidTestEnvelopeDecodes) {
 
 TEST(EnvelopeTest, AnEmptySession) {
   SessionState s;
-  EXPECT_EQ(s.Encode("d1"), R"({"format":1,"last_seen_at":0,"views":{},"writer":"d1"})");
+  EXPECT_EQ(s.Encode("d1"),
+            R"({"dropped":{},"format":2,"last_seen_at":0,"reset":{},"views":{},"writer":"d1"})");
 }
 
 TEST(EnvelopeTest, ExactBytesAreCanonical) {
@@ -76,7 +96,7 @@ TEST(EnvelopeTest, ExactBytesAreCanonical) {
   s.Apply(Stash("a.Live", 1, {{"n", "1.5e-7"}}, 1700000000000001));
   s.Apply(Touch(1700000000000009));
   EXPECT_EQ(s.Encode("host-1/42"),
-            R"({"format":1,"last_seen_at":1700000000000009,"views":{)"
+            R"({"dropped":{},"format":2,"last_seen_at":1700000000000009,"reset":{},"views":{)"
             R"("a.Live":{"data":{"n":{"t":1700000000000001,"v":1.5e-7}},"vsn":1,)"
             R"("vsn_at":1700000000000001},)"
             R"("b.Live":{"data":{"a":{"t":1700000000000000,"v":"x"},)"
@@ -89,9 +109,25 @@ TEST(EnvelopeTest, NamesAreSortedByBytes) {
   // Byte order: "Z" (0x5a) < "a" (0x61) < "\u00e9" (0xc3 0xa9), whatever the locale.
   s.Apply(Stash("V", 1, {{"\u00e9", "1"}, {"a", "2"}, {"Z", "3"}}, 1));
   EXPECT_EQ(s.Encode("w"),
-            "{\"format\":1,\"last_seen_at\":1,\"views\":{\"V\":{\"data\":{"
+            "{\"dropped\":{},\"format\":2,\"last_seen_at\":1,\"reset\":{},\"views\":{\"V\":{"
+            "\"data\":{"
             "\"Z\":{\"t\":1,\"v\":3},\"a\":{\"t\":1,\"v\":2},\"\u00e9\":{\"t\":1,\"v\":1}},"
             "\"vsn\":1,\"vsn_at\":1}},\"writer\":\"w\"}");
+}
+
+TEST(EnvelopeTest, DeletionRecordsAreWrittenSortedAfterTheViewsTheyBelongTo) {
+  SessionState s;
+  s.Apply(Stash("b.Live", 1, {{"y", "1"}, {"x", "2"}, {"z", "3"}}, 10));
+  s.Apply(Stash("a.Live", 1, {{"k", "1"}}, 11));
+  s.Apply(Drop("b.Live", {"z", "x"}, 12));  // b.Live keeps y
+  s.Apply(Reset("a.Live", 13));             // a.Live is gone, its reset stays
+  EXPECT_EQ(s.Encode("w"),
+            R"({"dropped":{"b.Live":{"x":12,"z":12}},"format":2,"last_seen_at":13,)"
+            R"("reset":{"a.Live":13},"views":{"b.Live":{"data":{"y":{"t":10,"v":1}},"vsn":1,)"
+            R"("vsn_at":10}},"writer":"w"})");
+  Result<SessionState> r = SessionState::Decode(s.Encode("w"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, s);
 }
 
 TEST(EnvelopeTest, NamesAndWriterAreEscaped) {
@@ -151,7 +187,18 @@ TEST(EnvelopeTest, DecodeOfEncodeIsTheSameStateForRandomStates) {
       for (int k = pick(4); k > 0; k--) {
         e.emplace_back("key" + std::to_string(pick(6)), values[pick(values.size())]);
       }
-      s.Apply(Stash("Elixir.V" + std::to_string(pick(4)), pick(3), e, pick(1000) - 100));
+      std::string view = "Elixir.V" + std::to_string(pick(4));
+      switch (pick(6)) {
+        case 0:
+          s.Apply(Drop(view, {"key" + std::to_string(pick(6)), "key" + std::to_string(pick(6))},
+                       pick(1000) - 100));
+          break;
+        case 1:
+          s.Apply(Reset(view, pick(1000) - 100));
+          break;
+        default:
+          s.Apply(Stash(view, pick(3), e, pick(1000) - 100));
+      }
     }
     std::string writer = "w" + std::to_string(round);
     std::string bytes = s.Encode(writer);
@@ -194,12 +241,76 @@ TEST(EnvelopeTest, DeeplyNestedStoredValuesDecode) {
 // Format versions
 
 TEST(EnvelopeTest, ANewerFormatAsksForAnUpgrade) {
-  Result<SessionState> r = SessionState::Decode(R"({"format":2,"something":"else","writer":"w"})");
+  Result<SessionState> r = SessionState::Decode(R"({"format":3,"something":"else","writer":"w"})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
   EXPECT_EQ(r.status().message(),
-            "stored session uses format 2, newer than this daemon understands; upgrade "
+            "stored session uses format 3, newer than this daemon understands; upgrade "
             "durable-stashd");
+}
+
+// A session written by a daemon of the first release, byte for byte: it must stay readable, and
+// the next write turns it into format 2 with no deletion records.
+TEST(EnvelopeTest, AFormat1ObjectIsReadAndRewrittenAsFormat2) {
+  const std::string format1 =
+      R"({"format":1,"last_seen_at":1764280000000000,"views":{"Elixir.MyAppWeb.FormLive":)"
+      R"({"data":{"draft":{"t":1764279990000000,"v":{"body":"Dear Ana,","to":)"
+      R"(["ana@example.com"]}},"theme":{"t":1764270000000000,"v":"dark"}},"vsn":2,)"
+      R"("vsn_at":1764270000000000}},"writer":"web-3:41873"})";
+  std::string writer;
+  Result<SessionState> r = SessionState::Decode(format1, &writer);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(writer, "web-3:41873");
+  EXPECT_EQ(r->last_seen_at(), 1764280000000000);
+  EXPECT_FALSE(r->has_deletion_records());
+  const Slice& slice = r->views().at("Elixir.MyAppWeb.FormLive");
+  EXPECT_EQ(slice.vsn, 2);
+  EXPECT_EQ(slice.vsn_at, 1764270000000000);
+  EXPECT_EQ(slice.data.at("draft"),
+            (StoredValue{R"({"body":"Dear Ana,","to":["ana@example.com"]})", 1764279990000000}));
+  EXPECT_EQ(slice.data.at("theme"), (StoredValue{"\"dark\"", 1764270000000000}));
+  EXPECT_EQ(r->Encode("web-3:41873"),
+            R"({"dropped":{},"format":2,"last_seen_at":1764280000000000,"reset":{},"views":)"
+            R"({"Elixir.MyAppWeb.FormLive":{"data":{"draft":{"t":1764279990000000,"v":)"
+            R"({"body":"Dear Ana,","to":["ana@example.com"]}},"theme":{"t":1764270000000000,)"
+            R"("v":"dark"}},"vsn":2,"vsn_at":1764270000000000}},"writer":"web-3:41873"})");
+}
+
+TEST(EnvelopeTest, EachFormatHasExactlyItsOwnMembers) {
+  // Format 1 knows no deletion records; format 2 needs both members.
+  ExpectCorrupt(R"({"dropped":{},"format":1,"last_seen_at":0,"views":{},"writer":"w"})",
+                "unexpected member \"dropped\" (format 1 has no such member)");
+  ExpectCorrupt(R"({"format":1,"last_seen_at":0,"reset":{},"views":{},"writer":"w"})",
+                "unexpected member \"reset\" (format 1 has no such member)");
+  ExpectCorrupt(R"({"format":2,"last_seen_at":0,"reset":{},"views":{},"writer":"w"})",
+                "has no \"dropped\"");
+  ExpectCorrupt(R"({"dropped":{},"format":2,"last_seen_at":0,"views":{},"writer":"w"})",
+                "has no \"reset\"");
+  ExpectCorrupt(R"({"format":2,"last_seen_at":0,"views":{},"writer":"w"})", "has no \"dropped\"");
+}
+
+TEST(EnvelopeTest, DamagedDeletionRecordsAreCorrupt) {
+  auto with = [](std::string_view dropped, std::string_view reset) {
+    return R"({"dropped":)" + std::string(dropped) + R"(,"format":2,"last_seen_at":0,"reset":)" +
+           std::string(reset) + R"(,"views":{},"writer":"w"})";
+  };
+  ASSERT_TRUE(SessionState::Decode(with(R"({"V":{"k":1}})", R"({"W":2})")).ok());
+  ExpectCorrupt(with("[]", "{}"), "\"dropped\" is not an object");
+  ExpectCorrupt(with("{}", "[]"), "\"reset\" is not an object");
+  ExpectCorrupt(with(R"({"V":[]})", "{}"), "view \"V\" of \"dropped\" is not an object");
+  ExpectCorrupt(with(R"({"V":{"k":"1"}})", "{}"),
+                "\"k\" of view \"V\" of \"dropped\" is not a 64-bit integer");
+  ExpectCorrupt(with("{}", R"({"W":1.5})"), "\"W\" of \"reset\" is not a 64-bit integer");
+  ExpectCorrupt(with(R"({"":{"k":1}})", "{}"), "empty name");
+  ExpectCorrupt(with(R"({"V":{"":1}})", "{}"), "empty name");
+  ExpectCorrupt(with("{}", R"({"":1})"), "empty name");
+}
+
+TEST(EnvelopeTest, AnEmptyMapOfDroppedKeysRecordsNothing) {
+  Result<SessionState> r = SessionState::Decode(
+      R"({"dropped":{"V":{}},"format":2,"last_seen_at":0,"reset":{},"views":{},"writer":"w"})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->has_deletion_records());
 }
 
 TEST(EnvelopeTest, AMissingOrBadFormatIsCorrupt) {

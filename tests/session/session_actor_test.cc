@@ -1,5 +1,7 @@
 // SessionActor and SessionTable against the memory store: write-through with coalescing,
-// conflicts, lost replies, retries, DS.SYNC, TTL and residency (SPEC §3, §5).
+// conflicts, lost replies, retries, DS.SYNC, TTL and residency (SPEC §3, §5); and, through a
+// memory store that declares other writers (SharedStore), what the actor does on a bucket
+// shared by several daemons: revalidation, deletion records, no unconditional deletes.
 #include "session/session_actor.h"
 
 #include <gtest/gtest.h>
@@ -22,9 +24,33 @@ using namespace std::chrono_literals;
 
 const std::string kView = "Elixir.App.Live";
 
+// The memory store as a bucket that several daemons share: the same objects, but
+// MayHaveOtherWriters() is true, as for the s3 store.
+class SharedStore final : public store::Store {
+ public:
+  explicit SharedStore(MemoryStore& inner) : inner_(inner) {}
+  Result<store::Object> Get(std::string_view key, std::string_view if_none_match) override {
+    return inner_.Get(key, if_none_match);
+  }
+  Result<std::string> Put(std::string_view key, std::string_view data,
+                          const store::WriteCondition& condition) override {
+    return inner_.Put(key, data, condition);
+  }
+  Status Delete(std::string_view key) override { return inner_.Delete(key); }
+  Result<store::ListPage> List(std::string_view prefix, std::string_view continuation,
+                               size_t max_keys) override {
+    return inner_.List(prefix, continuation, max_keys);
+  }
+  std::string Describe() const override { return "shared memory"; }
+  bool MayHaveOtherWriters() const override { return true; }
+
+ private:
+  MemoryStore& inner_;
+};
+
 // One simulated daemon: a loop (run by the test thread), an actor environment and its stats.
 struct Daemon {
-  Daemon(MemoryStore& store, ManualClock& clock, SessionOptions opts)
+  Daemon(store::Store& store, ManualClock& clock, SessionOptions opts)
       : options(std::move(opts)),
         executor(store, 2),
         writer(executor),
@@ -80,6 +106,34 @@ struct Daemon {
     Actor(key)->Sync(timeout, [&](Status st) { result = st; });
     RunUntil([&] { return result.has_value(); });
     return result.value_or(Status::Timeout("no reply"));
+  }
+
+  Result<size_t> Drop(const std::string& key, std::vector<std::string> keys) {
+    std::optional<Result<size_t>> result;
+    Actor(key)->Drop(kView, std::move(keys), [&](Result<size_t> r) { result = std::move(r); });
+    RunUntil([&] { return result.has_value(); });
+    return result.value_or(Status::Timeout("no reply"));
+  }
+
+  Result<bool> Delete(const std::string& key) {
+    std::optional<Result<bool>> result;
+    Actor(key)->Delete([&](Result<bool> r) { result = std::move(r); });
+    RunUntil([&] { return result.has_value(); });
+    return result.value_or(Status::Timeout("no reply"));
+  }
+
+  // The value of `k` a session-scope recover returns, or "<none>".
+  std::string RecoverValue(const std::string& key, const std::string& k) {
+    Result<RecoverReply> r = Recover(key, MountKind::kDead, {{k, Scope::kSession}});
+    if (!r.ok()) return "<error " + r.status().ToString() + ">";
+    return r->values.empty() ? "<none>" : r->values[0].second;
+  }
+
+  void EvictAll() {
+    std::chrono::milliseconds idle = options.idle_timeout;
+    options.idle_timeout = 0ms;
+    table.Maintain(std::chrono::steady_clock::now() + 1s);
+    options.idle_timeout = idle;
   }
 };
 
@@ -386,6 +440,241 @@ TEST_F(SessionActorTest, LimitViolationStoresNothing) {
   EXPECT_EQ(st.code(), StatusCode::kLimit) << st.ToString();
   ASSERT_TRUE(daemon->Sync("sess").ok());
   EXPECT_EQ(store.Size(), 0u);
+}
+
+TEST_F(SessionActorTest, AStashIsRefusedOnceTooMuchWaitsForTheStore) {
+  ASSERT_TRUE(daemon->Stash("sess", {{"a", "0"}}).ok());
+  ASSERT_TRUE(daemon->Sync("sess").ok());
+  // The store hangs on the next write: every stash after it waits in memory.
+  store.InjectFault(Operation::kPut, Fault::kSlow, 3000ms);
+  const std::string value = "\"" + std::string(60 * 1024, 'v') + "\"";
+  const size_t bound = SessionActor::MaxPendingBytes(daemon->options.limits);
+  Status refused;
+  int accepted = 0;
+  for (int i = 0; i < 1000 && refused.ok(); ++i) {
+    refused = daemon->Stash("sess", {{"a", value}});
+    if (refused.ok()) ++accepted;
+  }
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  EXPECT_NE(refused.message().find("not accepted"), std::string::npos) << refused.message();
+  EXPECT_EQ(daemon->stats.stashes_refused_backlog, 1u);
+  EXPECT_LE(daemon->stats.pending_bytes, bound);
+  EXPECT_GT(daemon->stats.pending_bytes, bound - 2 * value.size());
+  EXPECT_GE(accepted, static_cast<int>(bound / (value.size() + 200)));
+  // Once the store takes the backlog, stashes are accepted again and nothing accepted is lost.
+  ASSERT_TRUE(daemon->Sync("sess").ok());
+  EXPECT_EQ(daemon->stats.pending_bytes, 0u);
+  EXPECT_TRUE(daemon->Stash("sess", {{"a", "1"}}).ok());
+  ASSERT_TRUE(daemon->Sync("sess").ok());
+  EXPECT_EQ(StoredValue("sess", "a"), "1");
+}
+
+// =============================================================================================
+// A store shared with other daemons
+
+class SharedStoreTest : public SessionActorTest {
+ protected:
+  SharedStore shared{store};
+  std::unique_ptr<Daemon> a = std::make_unique<Daemon>(shared, clock, FastRetries());
+  std::unique_ptr<Daemon> b = std::make_unique<Daemon>(shared, clock, FastRetries());
+
+  uint64_t Gets() const { return store.OperationCount(Operation::kGet); }
+  static size_t Removed(const Result<size_t>& r) {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : 0;
+  }
+  static bool Existed(const Result<bool>& r) {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  }
+};
+
+TEST_F(SharedStoreTest, AColdRecoverCostsExactlyOneGet) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  uint64_t before = Gets();
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  EXPECT_EQ(Gets() - before, 1u);
+  EXPECT_EQ(b->stats.revalidations, 0u);
+  // Also after an eviction.
+  b->EvictAll();
+  ASSERT_EQ(b->table.size(), 0u);
+  before = Gets();
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  EXPECT_EQ(Gets() - before, 1u);
+  EXPECT_EQ(b->stats.revalidations, 0u);
+}
+
+TEST_F(SharedStoreTest, AResidentSessionIsRevalidatedAndSeesAnotherDaemonsDurableWrite) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");  // b now holds the session
+  clock.Advance(10);
+  ASSERT_TRUE(a->Stash("sess", {{"x", "2"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());  // durable, acknowledged
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "2");
+  EXPECT_EQ(b->stats.revalidations, 1u);
+  EXPECT_EQ(b->stats.revalidations_changed, 1u);
+}
+
+TEST_F(SharedStoreTest, AnUnchangedSessionCostsOneConditionalGetAndNoTransfer) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  uint64_t before = Gets();
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  EXPECT_EQ(Gets() - before, 2u);
+  EXPECT_EQ(b->stats.revalidations, 2u);
+  EXPECT_EQ(b->stats.revalidations_not_modified, 2u);
+  EXPECT_EQ(b->stats.revalidations_changed, 0u);
+}
+
+TEST_F(SharedStoreTest, AStoreWithoutOtherWritersIsNeverRevalidated) {
+  ASSERT_TRUE(daemon->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(daemon->Sync("sess").ok());
+  uint64_t before = Gets();
+  EXPECT_EQ(daemon->RecoverValue("sess", "x"), "1");
+  EXPECT_EQ(Gets(), before);
+  EXPECT_EQ(daemon->stats.revalidations, 0u);
+}
+
+TEST_F(SharedStoreTest, ARecoverThatArrivesDuringALoadIsRevalidatedAfterIt) {
+  // The load's GET was sent before the second recover arrived, so it cannot vouch for it.
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  uint64_t before = Gets();
+  int answered = 0;
+  for (int i = 0; i < 2; ++i) {
+    b->Actor("sess")->Recover(RecoverRequest{kView, 1, MountKind::kDead, {{"x", Scope::kSession}}},
+                              [&](Result<RecoverReply> r) {
+                                EXPECT_TRUE(r.ok());
+                                answered++;
+                              });
+  }
+  b->RunUntil([&] { return answered == 2; });
+  EXPECT_EQ(Gets() - before, 2u);
+  EXPECT_EQ(b->stats.revalidations, 1u);
+}
+
+TEST_F(SharedStoreTest, RevalidationKeepsTheWritesThisDaemonHasNotStoredYet) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  clock.Advance(10);
+  // b accepts y, but the store keeps failing b's write for a while.
+  for (int i = 0; i < 3; ++i) store.InjectFault(Operation::kPut, Fault::kTransient);
+  ASSERT_TRUE(b->Stash("sess", {{"y", "\"b\""}}).ok());
+  clock.Advance(10);
+  ASSERT_TRUE(a->Stash("sess", {{"x", "2"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "2");
+  EXPECT_EQ(b->RecoverValue("sess", "y"), "\"b\"");
+  ASSERT_TRUE(b->Sync("sess").ok());
+  EXPECT_EQ(StoredValue("sess", "x"), "2");
+  EXPECT_EQ(StoredValue("sess", "y"), "\"b\"");
+}
+
+TEST_F(SharedStoreTest, ARecoverFailsRatherThanAnswerFromAnUnconfirmedCache) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  store.InjectFault(Operation::kGet, Fault::kTransient);
+  Result<RecoverReply> r = b->Recover("sess", MountKind::kDead, {{"x", Scope::kSession}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_EQ(b->stats.store_errors, 1u);
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");  // the store answers again
+}
+
+TEST_F(SharedStoreTest, ADropSeesWhatAnotherDaemonStoredBeforeIt) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  clock.Advance(10);
+  ASSERT_TRUE(a->Stash("sess", {{"y", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  clock.Advance(10);
+  Result<size_t> removed = b->Drop("sess", {"y"});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
+  ASSERT_TRUE(b->Sync("sess").ok());
+  EXPECT_EQ(StoredValue("sess", "y"), "<no key>");
+  EXPECT_EQ(StoredValue("sess", "x"), "1");
+}
+
+// The case across two daemons: b's stash of x is older than a's drop of x, but reaches
+// the store after it. The drop wins.
+TEST_F(SharedStoreTest, AnOlderWriteThatLandsAfterADropDoesNotBringTheKeyBack) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}, {"keep", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  clock.Advance(10);
+  store.InjectFault(Operation::kPut, Fault::kSlow, 1000ms);  // b's write is held up
+  ASSERT_TRUE(b->Stash("sess", {{"x", "\"b\""}}).ok());
+  b->RunUntil([&] { return store.OperationCount(Operation::kPut) == 2; });
+  clock.Advance(10);
+  ASSERT_EQ(Removed(a->Drop("sess", {"x"})), 1u);
+  ASSERT_TRUE(a->Sync("sess").ok());
+  ASSERT_TRUE(b->Sync("sess").ok());
+  // Both wrote If-Match on the same etag, unless a's re-read already saw b's write: at most one
+  // lost the race, merged and wrote again. (Almost always b, whose older write then meets a's
+  // deletion record; whichever it is, the outcome must be the same.)
+  EXPECT_LE(a->stats.precondition_conflicts + b->stats.precondition_conflicts, 1u);
+  EXPECT_EQ(StoredValue("sess", "x"), "<no key>");
+  EXPECT_EQ(StoredValue("sess", "keep"), "1");
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "<none>");
+}
+
+TEST_F(SharedStoreTest, ADeletedSessionKeepsItsRecordsSoAnOlderWriteCannotResurrectIt) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
+  clock.Advance(10);
+  store.InjectFault(Operation::kPut, Fault::kSlow, 1000ms);  // b's write is held up
+  ASSERT_TRUE(b->Stash("sess", {{"x", "\"b\""}}).ok());
+  b->RunUntil([&] { return store.OperationCount(Operation::kPut) == 2; });
+  clock.Advance(10);
+  ASSERT_TRUE(Existed(a->Delete("sess")));
+  ASSERT_TRUE(a->Sync("sess").ok());
+  // Not deleted: an object with the deletion records only, written with If-Match.
+  EXPECT_EQ(store.OperationCount(Operation::kDelete), 0u);
+  SessionState stored = Stored();
+  EXPECT_TRUE(stored.empty());
+  EXPECT_TRUE(stored.has_deletion_records());
+  ASSERT_TRUE(b->Sync("sess").ok());
+  EXPECT_TRUE(Stored().empty());
+  EXPECT_EQ(b->RecoverValue("sess", "x"), "<none>");
+  Daemon c(shared, clock, FastRetries());
+  EXPECT_EQ(c.RecoverValue("sess", "x"), "<none>");
+}
+
+TEST_F(SharedStoreTest, AnObjectOfPrunedRecordsIsDeletedByTheNextLoad) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  ASSERT_EQ(Removed(a->Drop("sess", {"x"})), 1u);
+  ASSERT_TRUE(a->Sync("sess").ok());
+  ASSERT_EQ(store.Size(), 1u);  // the record
+  clock.Advance(kDeletionRecordHorizon + 1000);
+  Daemon c(shared, clock, FastRetries());
+  EXPECT_EQ(c.RecoverValue("sess", "x"), "<none>");
+  ASSERT_TRUE(c.Sync("sess").ok());
+  EXPECT_EQ(store.Size(), 0u);
+  EXPECT_EQ(store.OperationCount(Operation::kDelete), 1u);
+}
+
+TEST_F(SharedStoreTest, AnExpiredSessionIsDeletedOutright) {
+  ASSERT_TRUE(a->Stash("sess", {{"x", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  ASSERT_EQ(Removed(a->Drop("sess", {"x"})), 1u);  // leaves a record...
+  ASSERT_TRUE(a->Stash("sess", {{"y", "1"}}).ok());
+  ASSERT_TRUE(a->Sync("sess").ok());
+  clock.Advance(a->options.ttl + 1000);
+  Daemon c(shared, clock, FastRetries());
+  EXPECT_EQ(c.RecoverValue("sess", "y"), "<none>");
+  ASSERT_TRUE(c.Sync("sess").ok());
+  EXPECT_EQ(store.Size(), 0u);  // ...which goes with the expired session
+  EXPECT_EQ(c.stats.expired, 1u);
 }
 
 }  // namespace

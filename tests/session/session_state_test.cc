@@ -251,17 +251,21 @@ TEST(SessionStateDrop, AKeyNamedTwiceCountsOnce) {
   EXPECT_EQ(s.Apply(Drop(kView, {"a", "a"}, 20)).removed, 1u);
 }
 
-TEST(SessionStateDrop, NothingToDropIsNoChangeOfSlices) {
+TEST(SessionStateDrop, NothingToDropIsNoChangeOfSlicesButIsRecorded) {
   SessionState s;
   s.Apply(Stash(kView, 1, {{"a", "1"}}, 10));
   SessionState before = s;
   ApplyOutcome out = s.Apply(Drop(kView, {"zzz"}, 10));
-  EXPECT_FALSE(out.changed);
+  EXPECT_TRUE(out.changed);  // the deletion record
   EXPECT_EQ(out.removed, 0u);
   out = s.Apply(Drop("OtherView", {"a"}, 10));
-  EXPECT_FALSE(out.changed);
+  EXPECT_TRUE(out.changed);
   EXPECT_EQ(out.removed, 0u);
-  EXPECT_EQ(s, before);
+  EXPECT_EQ(s.views(), before.views());
+  EXPECT_EQ(s.deletion_record_count(), 2u);
+  // The same drops again change nothing.
+  EXPECT_FALSE(s.Apply(Drop(kView, {"zzz"}, 10)).changed);
+  EXPECT_FALSE(s.Apply(Drop("OtherView", {"a"}, 9)).changed);
 }
 
 TEST(SessionStateDrop, AKeyWrittenAfterTheDropSurvivesIt) {
@@ -305,14 +309,16 @@ TEST(SessionStateReset, RemovesTheSliceAndReportsOne) {
   EXPECT_NE(GetSlice(s, "Other"), nullptr);
 }
 
-TEST(SessionStateReset, NoSliceReportsZero) {
+TEST(SessionStateReset, NoSliceReportsZeroButIsRecorded) {
   SessionState s;
   s.Apply(Stash("Other", 1, {{"x", "1"}}, 10));
   SessionState before = s;
   ApplyOutcome out = s.Apply(Reset(kView, 10));
-  EXPECT_FALSE(out.changed);
+  EXPECT_TRUE(out.changed);  // the deletion record
   EXPECT_EQ(out.removed, 0u);
-  EXPECT_EQ(s, before);
+  EXPECT_EQ(s.views(), before.views());
+  EXPECT_EQ(s.resets().at(kView), 10);
+  EXPECT_FALSE(s.Apply(Reset(kView, 10)).changed);
 }
 
 TEST(SessionStateReset, KeysWrittenAfterTheResetSurviveIt) {
@@ -870,13 +876,256 @@ TEST_F(RebaseTest, WritesAtTheMigratedShapeMergeAfterTheMigration) {
   EXPECT_EQ(GetSlice(merged, kView)->data.size(), 2u);
 }
 
-// Documents the known limit of merging without tombstones (session_state.cc): a drop that
-// another writer committed does not stop an older replayed stash of the same key.
-TEST_F(RebaseTest, KnownLimitAnOlderReplayedStashBringsBackADroppedKey) {
+// The limit that deletion records fix: a drop that another writer committed used to be undone
+// by an older stash of the same key replayed onto it.
+TEST_F(RebaseTest, AnOlderReplayedStashDoesNotBringBackADroppedKey) {
   SessionState a = base;
   a.Apply(Drop(kView, {"x"}, 10));
+  EXPECT_EQ(a.dropped().at(kView).at("x"), 10);
   SessionState merged = Replay(a, {Stash(kView, 1, {{"x", "\"B\""}}, 5)});
-  EXPECT_EQ(*Get(merged, kView, "x"), (StoredValue{"\"B\"", 5}));
+  EXPECT_EQ(Get(merged, kView, "x"), nullptr);
+  EXPECT_NE(Get(merged, kView, "y"), nullptr);
+  // Also after the envelope round trip the other writer actually reads.
+  Result<SessionState> stored = SessionState::Decode(a.Encode("a"));
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(Get(Replay(*stored, {Stash(kView, 1, {{"x", "\"B\""}}, 5)}), kView, "x"), nullptr);
+}
+
+TEST_F(RebaseTest, ANewerReplayedStashWinsOverADropAndClearsItsRecord) {
+  SessionState a = base;
+  a.Apply(Drop(kView, {"x"}, 10));
+  SessionState merged = Replay(a, {Stash(kView, 1, {{"x", "\"B\""}}, 12)});
+  EXPECT_EQ(*Get(merged, kView, "x"), (StoredValue{"\"B\"", 12}));
+  EXPECT_FALSE(merged.has_deletion_records());
+}
+
+TEST_F(RebaseTest, DroppingTheLastKeysStillStopsAnOlderStash) {
+  SessionState a = base;
+  a.Apply(Drop(kView, {"x", "y", "z"}, 10));
+  ASSERT_TRUE(a.empty());
+  ASSERT_TRUE(a.has_deletion_records());
+  SessionState merged = Replay(a, {Stash(kView, 1, {{"x", "\"B\""}, {"w", "\"B\""}}, 5)});
+  EXPECT_EQ(Get(merged, kView, "x"), nullptr);
+  // A key nobody deleted is merged as before.
+  EXPECT_EQ(*Get(merged, kView, "w"), (StoredValue{"\"B\"", 5}));
+}
+
+TEST_F(RebaseTest, AResetStopsOlderStashesOfEveryKeyOfTheView) {
+  SessionState a = base;
+  a.Apply(Reset(kView, 10));
+  ASSERT_TRUE(a.empty());
+  EXPECT_EQ(a.resets().at(kView), 10);
+  SessionState merged =
+      Replay(a, {Stash(kView, 1, {{"x", "\"B\""}}, 5), Stash(kView, 1, {{"new", "1"}}, 6)});
+  EXPECT_TRUE(merged.empty());
+  // A stash after the reset recreates the view, as before.
+  merged = Replay(a, {Stash(kView, 1, {{"x", "\"B\""}}, 11)});
+  EXPECT_EQ(*Get(merged, kView, "x"), (StoredValue{"\"B\"", 11}));
+}
+
+TEST_F(RebaseTest, AResetStopsAnOlderStashOfAnotherShape) {
+  SessionState a = base;
+  a.Apply(Reset(kView, 10));
+  SessionState merged = Replay(a, {Stash(kView, 2, {{"x2", "1"}}, 5)});
+  EXPECT_TRUE(merged.empty());
+}
+
+TEST_F(RebaseTest, AKeyDroppedAfterAMigrationStaysDroppedInTheNewShape) {
+  SessionState a = base;
+  a.Apply(Drop(kView, {"x"}, 10));
+  SessionState merged = Replay(a, {Stash(kView, 2, {{"x", "2"}, {"y", "2"}}, 8)});
+  const Slice* slice = GetSlice(merged, kView);
+  ASSERT_NE(slice, nullptr);
+  EXPECT_EQ(slice->vsn, 2);
+  EXPECT_EQ(Get(merged, kView, "x"), nullptr);
+  EXPECT_EQ(*Get(merged, kView, "y"), (StoredValue{"2", 8}));
+}
+
+TEST_F(RebaseTest, ADeletedSessionStopsOlderStashesOfEveryView) {
+  // DS.DELETE is a reset of every view at one instant.
+  SessionState a = base;
+  a.Apply(Stash("Other", 1, {{"o", "1"}}, 2));
+  a.Apply(Reset(kView, 10));
+  a.Apply(Reset("Other", 10));
+  ASSERT_TRUE(a.empty());
+  SessionState merged =
+      Replay(a, {Stash(kView, 1, {{"x", "5"}}, 5), Stash("Other", 1, {{"o", "5"}}, 5)});
+  EXPECT_TRUE(merged.empty());
+}
+
+// Three writers: A dropped x at 8 and committed; B dropped x at 12 (it still had x) and replays
+// that onto A's state; C's stash of x at 10 comes last. B's drop is the newest: x stays dropped.
+TEST_F(RebaseTest, AReplayedDropMovesAnOlderRecordForward) {
+  SessionState a = base;
+  a.Apply(Drop(kView, {"x"}, 8));
+  ApplyOutcome out = a.Apply(Drop(kView, {"x"}, 12));  // B's replay: nothing left to remove
+  EXPECT_TRUE(out.changed);
+  EXPECT_EQ(out.removed, 0u);
+  EXPECT_EQ(a.dropped().at(kView).at("x"), 12);
+  EXPECT_EQ(Get(Replay(a, {Stash(kView, 1, {{"x", "\"C\""}}, 10)}), kView, "x"), nullptr);
+  // An older replayed drop leaves the newer record alone.
+  EXPECT_FALSE(a.Apply(Drop(kView, {"x"}, 9)).changed);
+  EXPECT_EQ(a.dropped().at(kView).at("x"), 12);
+}
+
+TEST_F(RebaseTest, AReplayedResetMovesAnOlderResetForward) {
+  SessionState a = base;
+  a.Apply(Reset(kView, 8));
+  EXPECT_TRUE(a.Apply(Reset(kView, 12)).changed);
+  EXPECT_EQ(a.resets().at(kView), 12);
+  EXPECT_TRUE(Replay(a, {Stash(kView, 1, {{"x", "1"}}, 10)}).empty());
+}
+
+TEST_F(RebaseTest, AResetReplacesTheKeyRecordsItCovers) {
+  SessionState a = base;
+  a.Apply(Drop(kView, {"x"}, 8));
+  a.Apply(Drop(kView, {"y"}, 12));
+  a.Apply(Reset(kView, 10));
+  EXPECT_EQ(a.resets().at(kView), 10);
+  EXPECT_EQ(a.dropped().at(kView).size(), 1u);  // x's record is covered by the reset
+  EXPECT_EQ(a.dropped().at(kView).at("y"), 12);
+  EXPECT_EQ(a.deletion_record_count(), 2u);
+}
+
+// The per-key outcome of two writers' stashes, drops and resets is the newest operation on
+// each key, whichever writer's mutations are replayed onto the other's, from a base that holds
+// the keys or from nothing.
+TEST_F(RebaseTest, TwoWritersConvergeWhicheverReplaysOntoTheOther) {
+  std::mt19937 rng(4242);
+  const std::vector<std::string> keys = {"x", "y", "z"};
+  for (int round = 0; round < 1000; ++round) {
+    const SessionState start = round % 2 == 0 ? base : SessionState();
+    std::vector<Mutation> writer[2];
+    for (int w = 0; w < 2; ++w) {
+      Micros at = 10 + w;  // A at even times, B at odd ones: no ties
+      for (int n = static_cast<int>(rng() % 6); n > 0; --n, at += 2 + 2 * (rng() % 3)) {
+        const std::string& key = keys[rng() % keys.size()];
+        switch (rng() % 4) {
+          case 0:
+            writer[w].push_back(Drop(kView, {key}, at));
+            break;
+          case 1:
+            writer[w].push_back(Reset(kView, at));
+            break;
+          default:
+            writer[w].push_back(
+                Stash(kView, 1, {{key, std::to_string(w) + std::to_string(at)}}, at));
+        }
+      }
+    }
+    SessionState a_then_b = Replay(Replay(start, writer[0]), writer[1]);
+    SessionState b_then_a = Replay(Replay(start, writer[1]), writer[0]);
+    // The data, that is: a slice emptied and re-created has the vsn_at of whichever stash
+    // re-created it, which depends on the order.
+    const Slice* ab = GetSlice(a_then_b, kView);
+    const Slice* ba = GetSlice(b_then_a, kView);
+    ASSERT_EQ(ab == nullptr, ba == nullptr) << "round " << round;
+    if (ab != nullptr) {
+      ASSERT_EQ(ab->data, ba->data) << "round " << round;
+    }
+  }
+}
+
+// =============================================================================================
+// Deletion records on their own
+
+SessionState Replay(SessionState onto, const Mutation& m) {
+  onto.Apply(m);
+  return onto;
+}
+
+// Another daemon may hold an older write of the key, acknowledged but not stored yet: the drop
+// must win over it when it arrives, whether or not this state had seen the key.
+TEST(SessionStateDeletionRecords, ADropOfAKeyThatIsNotHereIsRecordedAnyway) {
+  SessionState s;
+  s.Apply(Stash(kView, 1, {{"a", "1"}}, 1));
+  ApplyOutcome out = s.Apply(Drop(kView, {"b"}, 2));
+  EXPECT_EQ(out.removed, 0u);
+  EXPECT_EQ(s.dropped().at(kView).at("b"), 2);
+  EXPECT_EQ(Get(Replay(s, Stash(kView, 1, {{"b", "1"}}, 1)), kView, "b"), nullptr);
+  SessionState none;
+  none.Apply(Drop("NoSuchView", {"b"}, 3));
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(none.dropped().at("NoSuchView").at("b"), 3);
+  EXPECT_TRUE(Replay(none, Stash("NoSuchView", 1, {{"b", "1"}}, 2)).empty());
+}
+
+TEST(SessionStateDeletionRecords, AResetOfAViewThatIsNotHereIsRecordedAnyway) {
+  SessionState s;
+  s.Apply(Touch(5));
+  ApplyOutcome out = s.Apply(Reset(kView, 6));
+  EXPECT_EQ(out.removed, 0u);
+  EXPECT_EQ(s.resets().at(kView), 6);
+  EXPECT_TRUE(Replay(s, Stash(kView, 1, {{"b", "1"}}, 4)).empty());
+}
+
+TEST(SessionStateDeletionRecords, AStashOfADroppedKeyRemovesItsRecord) {
+  SessionState s;
+  s.Apply(Stash(kView, 1, {{"a", "1"}, {"b", "1"}}, 1));
+  s.Apply(Drop(kView, {"a"}, 2));
+  ASSERT_TRUE(s.has_deletion_records());
+  s.Apply(Stash(kView, 1, {{"a", "2"}}, 3));
+  EXPECT_FALSE(s.has_deletion_records());
+  EXPECT_EQ(*Get(s, kView, "a"), (StoredValue{"2", 3}));
+}
+
+TEST(SessionStateDeletionRecords, PruningForgetsRecordsOlderThanTheHorizon) {
+  SessionState s;
+  s.Apply(Stash(kView, 1, {{"a", "1"}, {"b", "1"}, {"c", "1"}}, 1));
+  s.Apply(Stash("Other", 1, {{"o", "1"}}, 1));
+  s.Apply(Drop(kView, {"a"}, 10));
+  s.Apply(Drop(kView, {"b"}, 20));
+  s.Apply(Reset("Other", 15));
+  ASSERT_EQ(s.deletion_record_count(), 3u);
+  SessionState before = s;
+  EXPECT_EQ(s.PruneDeletionRecords(15, kMaxDeletionRecords), 1u);  // a's record (10 < 15)
+  EXPECT_EQ(s.deletion_record_count(), 2u);
+  EXPECT_EQ(s.views(), before.views());  // data is never pruned
+  EXPECT_EQ(s.PruneDeletionRecords(21, kMaxDeletionRecords), 2u);
+  EXPECT_FALSE(s.has_deletion_records());
+}
+
+TEST(SessionStateDeletionRecords, PruningKeepsTheNewestRecordsUpToTheCap) {
+  SessionState s;
+  Entries all;
+  for (int i = 0; i < 10; ++i) all.emplace_back("k" + std::to_string(i), "1");
+  s.Apply(Stash(kView, 1, all, 1));
+  for (int i = 0; i < 10; ++i) s.Apply(Drop(kView, {"k" + std::to_string(i)}, 100 + i));
+  ASSERT_EQ(s.deletion_record_count(), 10u);
+  EXPECT_EQ(s.PruneDeletionRecords(0, 4), 6u);
+  ASSERT_EQ(s.deletion_record_count(), 4u);
+  for (int i = 6; i < 10; ++i) {
+    EXPECT_EQ(s.dropped().at(kView).at("k" + std::to_string(i)), 100 + i);
+  }
+  EXPECT_EQ(s.PruneDeletionRecords(0, 0), 4u);
+  EXPECT_FALSE(s.has_deletion_records());
+}
+
+TEST(SessionStateDeletionRecords, RecordsCountInMemoryButNotAgainstTheSessionLimit) {
+  SessionState s;
+  s.Apply(Stash(kView, 1, {{"a", "1"}, {"b", "1"}}, 1));
+  size_t bytes = s.ApproximateBytes();
+  size_t data = s.DataBytes();
+  s.Apply(Drop(kView, {"b"}, 2));
+  SessionState without = s;
+  without.ClearDeletionRecords();
+  EXPECT_GT(s.ApproximateBytes(), without.ApproximateBytes());
+  EXPECT_LT(s.DataBytes(), data);
+  EXPECT_EQ(s.DataBytes(), without.DataBytes());
+  EXPECT_LT(without.ApproximateBytes(), bytes);
+}
+
+TEST(SessionStateDeletionRecords, CheckStashCountsOnlyKeysThatBeatTheirDeletion) {
+  // A replayed-style stash older than a drop adds nothing, so it cannot break a limit.
+  Limits limits;
+  limits.max_keys_per_view = 2;
+  SessionState s;
+  s.Apply(Stash(kView, 1, {{"a", "1"}, {"b", "1"}}, 1));
+  s.Apply(Drop(kView, {"b"}, 10));
+  Mutation older = Stash(kView, 1, {{"b", "1"}, {"c", "1"}}, 5);
+  EXPECT_TRUE(s.CheckStash(older, limits).ok());  // only c would be added: 2 keys
+  Mutation newer = Stash(kView, 1, {{"b", "1"}, {"c", "1"}}, 11);
+  EXPECT_EQ(s.CheckStash(newer, limits).code(), StatusCode::kLimit);
 }
 
 }  // namespace

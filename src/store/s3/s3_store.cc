@@ -86,6 +86,20 @@ S3Store::Stats S3Store::stats() const {
   return s;
 }
 
+std::vector<std::pair<std::string, uint64_t>> S3Store::Metrics() const {
+  const Stats s = stats();
+  return {{"s3_requests", s.requests},
+          {"s3_retries", s.retries},
+          {"s3_throttled", s.throttled},
+          {"s3_server_errors", s.server_errors},
+          {"s3_transport_errors", s.transport_errors},
+          {"s3_precondition_failed", s.precondition_failed},
+          {"s3_outcome_unknown", s.outcome_unknown},
+          {"s3_failed_calls", s.failed_calls},
+          {"s3_connections_opened", s.connections_opened},
+          {"s3_unquoted_if_match", s.unquoted_if_match ? 1 : 0}};
+}
+
 std::string S3Store::FullKey(std::string_view key) const {
   std::string out = config_.prefix;
   out.append(key);

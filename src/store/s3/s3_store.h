@@ -45,6 +45,8 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "store/s3/http_client.h"
@@ -88,6 +90,10 @@ class S3Store final : public Store {
   Result<ListPage> List(std::string_view prefix, std::string_view continuation,
                         size_t max_keys) override;
   std::string Describe() const override;
+  // A bucket can always be shared by several daemons.
+  bool MayHaveOtherWriters() const override { return true; }
+  // stats() as "s3_<name>" counters.
+  std::vector<std::pair<std::string, uint64_t>> Metrics() const override;
 
   Stats stats() const;
   const S3Config& config() const { return config_; }
