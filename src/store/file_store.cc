@@ -98,16 +98,34 @@ Status FileStore::CheckCondition(const Location& loc, int subdir_fd,
   return Status::OK();
 }
 
-Status FileStore::SyncSubdir(size_t index, int fd) {
-  const std::string what = "fsync " + dir_ + "/objects/" + FanoutDirName(index);
-  if (options_.group_commit) return syncer_.Sync(index, fd, what);
-  unbatched_fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  return Fsync(fd, what);
+Status FileStore::WriteTemp(const std::string& temp_name, std::string_view etag,
+                            std::string_view data) {
+  const std::string what = dir_ + "/tmp/" + temp_name;
+  UniqueFd fd(
+      ::openat(tmp_fd_.get(), temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return ErrnoError("create " + what, errno);
+  return WriteAll(fd.get(), object_file::Header(etag), data, "write " + what);
+}
+
+Status FileStore::CheckNotFailed() {
+  if (!failed_.load(std::memory_order_acquire)) return Status::OK();
+  std::lock_guard lock(failure_mu_);
+  return Status::IOError("file store " + dir_ + " failed earlier (" + failure_.message() +
+                         "); restart the daemon: opening the store replays its journal");
+}
+
+void FileStore::Fail(const Status& what) {
+  journal_->Fail(what);  // keeps every generation for the next replay
+  std::lock_guard lock(failure_mu_);
+  if (failed_.load(std::memory_order_relaxed)) return;
+  failure_ = what;
+  failed_.store(true, std::memory_order_release);
 }
 
 // --- Get -------------------------------------------------------------------------------------
 
 Result<Object> FileStore::Get(std::string_view key, std::string_view if_none_match) {
+  if (Status s = CheckNotFailed(); !s.ok()) return s;
   Result<Location> loc = Locate(key);
   if (!loc.ok()) return loc.status();
   Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
@@ -151,45 +169,59 @@ Result<Object> FileStore::Get(std::string_view key, std::string_view if_none_mat
 
 Result<std::string> FileStore::Put(std::string_view key, std::string_view data,
                                    const WriteCondition& condition) {
+  if (Status s = CheckNotFailed(); !s.ok()) return s;
   Result<Location> loc = Locate(key);
   if (!loc.ok()) return loc.status();
   Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/true);
   if (!subdir_fd.ok()) return subdir_fd.status();
 
-  // A condition that already fails costs no file and no fsync. Checked again under the lock
-  // below; failing here is linearizable too (the object was in that state during the call).
+  // A condition that already fails costs no file and no journal record. Checked again under
+  // the lock below; failing here is linearizable too (the object was in that state during the
+  // call).
   if (Status s = CheckCondition(*loc, *subdir_fd, condition, key); !s.ok()) return s;
 
-  // Write and fdatasync the new version outside any lock: this is the slow part, and writers
-  // of different keys (and the kernel's journal) overlap it freely.
+  // The new version's file, written outside any lock and never fsynced: the journal record
+  // is what makes the write durable; the file becomes durable at the next checkpoint, and a
+  // replay rewrites it if a crash comes first.
   const std::string etag = object_file::ContentEtag(data);
   TempFile temp(tmp_fd_.get(), std::to_string(next_temp_.fetch_add(1)));
-  {
-    const std::string what = dir_ + "/tmp/" + temp.name();
-    UniqueFd fd(::openat(tmp_fd_.get(), temp.name().c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd.valid()) return ErrnoError("create " + what, errno);
-    Status written = WriteAll(fd.get(), object_file::Header(etag), data, "write " + what);
-    if (!written.ok()) return written;
-    if (Status s = Fdatasync(fd.get(), "fdatasync " + what); !s.ok()) return s;
-  }
+  if (Status s = WriteTemp(temp.name(), etag, data); !s.ok()) return s;
 
   std::unique_lock lock(stripes_[loc->stripe]);
   if (Status s = CheckCondition(*loc, *subdir_fd, condition, key); !s.ok()) return s;
+  // Journaled and committed under the lock, so that records of one key are in the order of
+  // its writes, and so that no Get or conditional Put sees this version before a crash can no
+  // longer take it back.
+  Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kPut, key, data});
+  if (!ticket.ok()) return ticket.status();
+  if (Status s = journal_->Commit(*ticket); !s.ok()) {
+    // The record may or may not have reached the disk: a replay may apply it, or not. Until
+    // the restart that decides, the store fails every call (see Fail), and the caller re-reads
+    // after it.
+    Fail(s);
+    return Status::OutcomeUnknown("file store: write of " + std::string(key) +
+                                  " may or may not be durable: " + s.ToString());
+  }
   if (::renameat(tmp_fd_.get(), temp.name().c_str(), *subdir_fd, loc->name.c_str()) != 0) {
-    return ErrnoError("rename object " + std::string(key) + " into place", errno);
+    // Committed but not applied: the object file shows the previous version while the journal
+    // holds this one, and the next replay will apply it. Serving on would let readers and
+    // conditional writers act on a version the store has already given up, so the store fails
+    // every call from now on (as after an fsync failure: fsyncgate), and a restart replays the
+    // journal and brings files and journal back together. The outcome is unknown to the
+    // caller until then.
+    const Status error = ErrnoError("rename object " + std::string(key) + " into place", errno);
+    Fail(error);
+    return Status::OutcomeUnknown("file store: " + error.message());
   }
   temp.Release();
   if (condition.kind != WriteCondition::Kind::kIfMatch) window_.NoteCreated(loc->name);
-  // Held until the rename is durable: a Get or a conditional Put of this key must not act on a
-  // version that a crash could still take back.
-  if (Status s = SyncSubdir(loc->subdir, *subdir_fd); !s.ok()) return s;
-  return etag;
+  return etag;  // `ticket` is released here, after the rename: its generation may retire
 }
 
 // --- Delete ----------------------------------------------------------------------------------
 
 Status FileStore::Delete(std::string_view key) {
+  if (Status s = CheckNotFailed(); !s.ok()) return s;
   Result<Location> loc = Locate(key);
   if (!loc.ok()) return loc.status();
   Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
@@ -197,25 +229,33 @@ Status FileStore::Delete(std::string_view key) {
   if (*subdir_fd < 0) return Status::OK();
 
   std::unique_lock lock(stripes_[loc->stripe]);
-  if (::unlinkat(*subdir_fd, loc->name.c_str(), 0) != 0) {
-    // Already gone: deleting a missing object succeeds. Nothing to sync either, since every
-    // change to this key made by this process was durable before its lock was released.
+  struct stat st {};
+  if (::fstatat(*subdir_fd, loc->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    // Already gone: deleting a missing object succeeds, and needs no record, since every
+    // change to this key that is visible is either checkpointed or journaled already.
     if (errno == ENOENT) return Status::OK();
-    return ErrnoError("unlink object " + std::string(key), errno);
+    return ErrnoError("stat object " + std::string(key), errno);
+  }
+  Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kDelete, key, {}});
+  if (!ticket.ok()) return ticket.status();
+  if (Status s = journal_->Commit(*ticket); !s.ok()) {
+    Fail(s);
+    return Status::OutcomeUnknown("file store: delete of " + std::string(key) +
+                                  " may or may not be durable: " + s.ToString());
+  }
+  if (::unlinkat(*subdir_fd, loc->name.c_str(), 0) != 0 && errno != ENOENT) {
+    // Committed but not applied; the same policy as a failed rename in Put.
+    const Status error = ErrnoError("unlink object " + std::string(key), errno);
+    Fail(error);
+    return Status::OutcomeUnknown("file store: " + error.message());
   }
   window_.NoteDeleted(loc->name);
-  return SyncSubdir(loc->subdir, *subdir_fd);
+  return Status::OK();
 }
 
 FileStore::Stats FileStore::stats() const {
-  Stats stats;
-  if (options_.group_commit) {
-    stats.dir_syncs = syncer_.sync_count();
-    stats.dir_fsyncs = syncer_.fsync_count();
-  } else {
-    stats.dir_syncs = stats.dir_fsyncs = unbatched_fsyncs_.load(std::memory_order_relaxed);
-  }
-  return stats;
+  const FileJournal::Stats journal = journal_->stats();
+  return {journal.records, journal.syncs, journal.checkpoints};
 }
 
 }  // namespace ds::store

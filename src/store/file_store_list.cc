@@ -66,6 +66,7 @@ Result<std::vector<std::string>> FileStore::ScanNames(std::string_view prefix,
 Result<ListPage> FileStore::List(std::string_view prefix, std::string_view continuation,
                                  size_t max_keys) {
   if (max_keys == 0) return Status::InvalidArgument("List: max_keys must be > 0");
+  if (Status s = CheckNotFailed(); !s.ok()) return s;
   const std::string encoded_prefix = file_names::Encode(prefix);
   // Resume strictly after the continuation key; one before the prefix means "from the start".
   const std::string after = continuation.empty() || continuation < prefix

@@ -1,5 +1,6 @@
 // FileStore::Open and the destructor: creating or opening the directory, the LOCK, the FORMAT
-// check and the clean-up of a previous crash. The design is described in file_store.h.
+// check (and the upgrade of format 1), and the recovery from a previous crash: the journal
+// replay. The design is described in file_store.h.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,23 +10,31 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include "store/file_journal.h"
 #include "store/file_store.h"
+#include "store/object_file.h"
 #include "store/posix_io.h"
 
 namespace ds::store {
 
 namespace {
 
-constexpr std::string_view kFormatContents = "durable-stash file store\nformat 1\n";
+// Format 2 has the journal: a format-1 daemon would ignore it and serve objects that are not
+// yet durable, or even older than what was acknowledged, so it must refuse such a directory.
+// Format 1 (the same layout without a journal) is upgraded in place when opened.
+constexpr std::string_view kFormatContents = "durable-stash file store\nformat 2\n";
+constexpr std::string_view kFormat1Contents = "durable-stash file store\nformat 1\n";
 constexpr char kFormatFile[] = "FORMAT";
 constexpr char kFormatTemp[] = "FORMAT.new";
 constexpr char kLockFile[] = "LOCK";
 constexpr char kObjectsDir[] = "objects";
 constexpr char kTmpDir[] = "tmp";
+constexpr char kJournalDir[] = "journal";
 
 bool IsDotOrDotDot(const char* name) {
   return std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0;
@@ -85,13 +94,14 @@ Status TakeLock(int dir_fd, const std::string& dir, UniqueFd* lock_fd, bool* pre
   return Status::OK();
 }
 
-// Checks FORMAT before anything is created in the directory. Returns whether the store is new
-// (FORMAT must be written). A directory holding anything but what a half-created store may
-// hold is refused: it is somebody else's, and nothing is written into it.
+// Checks FORMAT before anything is created in the directory. Returns whether FORMAT must be
+// (re)written: the store is new, or of format 1. A directory holding anything but what a
+// half-created store may hold is refused: it is somebody else's, and nothing is written into it.
 Result<bool> CheckFormat(int dir_fd, const std::string& dir) {
   const std::string what = dir + "/" + kFormatFile;
   Result<std::string> format = ReadSmallFile(dir_fd, kFormatFile, what);
   if (format.ok()) {
+    if (*format == kFormat1Contents) return true;
     if (*format != kFormatContents) {
       return Status::IOError(dir +
                              " is not a durable-stash file store of a format this build "
@@ -108,7 +118,7 @@ Result<bool> CheckFormat(int dir_fd, const std::string& dir) {
     const char* name = entry->d_name;
     if (IsDotOrDotDot(name) || std::strcmp(name, kLockFile) == 0 ||
         std::strcmp(name, kObjectsDir) == 0 || std::strcmp(name, kTmpDir) == 0 ||
-        std::strcmp(name, kFormatTemp) == 0) {
+        std::strcmp(name, kJournalDir) == 0 || std::strcmp(name, kFormatTemp) == 0) {
       continue;
     }
     return Status::IOError(dir + " is not empty and is not a durable-stash file store (no " +
@@ -117,8 +127,9 @@ Result<bool> CheckFormat(int dir_fd, const std::string& dir) {
   return true;
 }
 
-// Writes FORMAT atomically, last: a crash before leaves a store without FORMAT that holds no
-// object yet, which the next Open completes.
+// Writes FORMAT atomically, after the directories exist: a crash before leaves a new store
+// without FORMAT that holds no object yet, which the next Open completes, or a format-1 store
+// whose upgrade the next Open redoes.
 Status WriteFormat(int dir_fd, const std::string& dir) {
   const std::string what = dir + "/" + kFormatFile;
   UniqueFd fd(::openat(dir_fd, kFormatTemp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -176,8 +187,8 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Option
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd.valid()) return ErrnoError("file store: open " + dir, errno);
 
-  Result<bool> is_new = CheckFormat(dir_fd.get(), dir);
-  if (!is_new.ok()) return is_new.status();
+  Result<bool> write_format = CheckFormat(dir_fd.get(), dir);
+  if (!write_format.ok()) return write_format.status();
   UniqueFd lock_fd;
   bool previous_unclean = false;
   if (Status s = TakeLock(dir_fd.get(), dir, &lock_fd, &previous_unclean); !s.ok()) return s;
@@ -186,10 +197,12 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Option
   if (!made_objects.ok()) return made_objects.status();
   Result<bool> made_tmp = MakeDir(dir_fd.get(), kTmpDir, dir + "/" + kTmpDir);
   if (!made_tmp.ok()) return made_tmp.status();
-  if (*made_objects || *made_tmp) {
+  Result<bool> made_journal = MakeDir(dir_fd.get(), kJournalDir, dir + "/" + kJournalDir);
+  if (!made_journal.ok()) return made_journal.status();
+  if (*made_objects || *made_tmp || *made_journal) {
     if (Status s = Fsync(dir_fd.get(), "fsync " + dir); !s.ok()) return s;
   }
-  if (*is_new) {
+  if (*write_format) {
     if (Status s = WriteFormat(dir_fd.get(), dir); !s.ok()) return s;
   }
 
@@ -197,18 +210,97 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Option
   if (!objects_fd.ok()) return objects_fd.status();
   Result<UniqueFd> tmp_fd = OpenDirFd(dir_fd.get(), kTmpDir, dir + "/" + kTmpDir);
   if (!tmp_fd.ok()) return tmp_fd.status();
+  Result<UniqueFd> journal_fd = OpenDirFd(dir_fd.get(), kJournalDir, dir + "/" + kJournalDir);
+  if (!journal_fd.ok()) return journal_fd.status();
   if (Status s = EmptyTmpDir(tmp_fd->get(), dir + "/" + kTmpDir); !s.ok()) return s;
 
   if (previous_unclean) {
-    // The previous process died with the store open. Renames it made visible but had not yet
-    // fsynced are still only in the page cache; make them durable before serving them, or a
-    // power loss now could take back an object this process already returned.
+    // The previous process died with the store open. What it wrote since its last checkpoint
+    // may still be only in the page cache; make it durable before serving it, or a power loss
+    // now could take back an object this process already returned. (The replay below covers
+    // every such object of format 2 on its own; this also covers a format-1 daemon's renames,
+    // which it had not fsynced yet when it died.)
     if (::syncfs(dir_fd.get()) != 0) return ErrnoError("file store: syncfs " + dir, errno);
   }
 
-  return std::make_unique<FileStore>(PassKey{}, std::move(dir), options, std::move(dir_fd),
-                                     std::move(lock_fd), std::move(*objects_fd),
-                                     std::move(*tmp_fd));
+  auto store =
+      std::make_unique<FileStore>(PassKey{}, std::move(dir), options, std::move(dir_fd),
+                                  std::move(lock_fd), std::move(*objects_fd), std::move(*tmp_fd));
+  uint64_t next_generation = 1;
+  if (Status s = store->Recover(journal_fd->get(), &next_generation); !s.ok()) return s;
+  Result<std::unique_ptr<FileJournal>> journal =
+      FileJournal::Start(std::move(*journal_fd), store->dir_fd_.get(),
+                         store->dir_ + "/" + kJournalDir, next_generation,
+                         FileJournal::Options{.rotate_bytes = options.journal_rotate_bytes,
+                                              .group_commit = options.group_commit});
+  if (!journal.ok()) return journal.status();
+  store->journal_ = std::move(*journal);
+  return store;
+}
+
+// Replays the journal, before anything is served. Each generation's valid records, oldest
+// generation first, are folded into the final operation per key (later records win), and that
+// operation is applied to the object files: a put writes the object anew (temporary file and
+// rename), a delete unlinks it. Every object changed since the last checkpoint has a record
+// here (a write is renamed into place only after its record is committed, and a generation is
+// deleted only after a syncfs that followed every rename it covers), so rewriting them repairs
+// whatever a power loss did to their unsynced files: empty, short, or the previous version.
+// Then one syncfs makes the repairs durable, and only then are the generations deleted; a crash
+// on the way leaves them in place, and replaying them again gives the same result. A record
+// that was appended but never committed may be replayed or not; its write was never
+// acknowledged, so either is correct. With no journal (a clean close), the cost is one readdir.
+Status FileStore::Recover(int journal_fd, uint64_t* next_generation) {
+  const std::string what = dir_ + "/" + kJournalDir;
+  Result<std::vector<uint64_t>> generations = FileJournal::ListGenerations(journal_fd, what);
+  if (!generations.ok()) return generations.status();
+  if (generations->empty()) return Status::OK();
+
+  std::vector<std::string> contents;  // keeps the records' bytes alive
+  contents.reserve(generations->size());
+  std::map<std::string_view, JournalRecord> final_ops;
+  for (uint64_t generation : *generations) {
+    Result<std::string> read = FileJournal::ReadGeneration(journal_fd, generation, what);
+    if (!read.ok()) return read.status();
+    contents.push_back(std::move(*read));
+    bool torn = false;
+    for (const JournalRecord& record :
+         journal_format::DecodeAll(contents.back(), generation, &torn)) {
+      final_ops[record.key] = record;
+    }
+  }
+
+  for (const auto& [key, record] : final_ops) {
+    Result<Location> loc = Locate(key);
+    if (!loc.ok())
+      return Status::Corruption("file store: journal " + what + ": " + loc.status().message());
+    if (record.op == JournalOp::kDelete) {
+      Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
+      if (!subdir_fd.ok()) return subdir_fd.status();
+      if (*subdir_fd >= 0 && ::unlinkat(*subdir_fd, loc->name.c_str(), 0) != 0 && errno != ENOENT) {
+        return ErrnoError("replay: unlink object " + std::string(key), errno);
+      }
+      continue;
+    }
+    Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/true);
+    if (!subdir_fd.ok()) return subdir_fd.status();
+    const std::string temp_name = std::to_string(next_temp_.fetch_add(1));
+    if (Status s = WriteTemp(temp_name, object_file::ContentEtag(record.value), record.value);
+        !s.ok()) {
+      ::unlinkat(tmp_fd_.get(), temp_name.c_str(), 0);
+      return s;
+    }
+    if (::renameat(tmp_fd_.get(), temp_name.c_str(), *subdir_fd, loc->name.c_str()) != 0) {
+      const int err = errno;
+      ::unlinkat(tmp_fd_.get(), temp_name.c_str(), 0);
+      return ErrnoError("replay: rename object " + std::string(key) + " into place", err);
+    }
+  }
+  if (::syncfs(dir_fd_.get()) != 0) return ErrnoError("file store: syncfs " + dir_, errno);
+  if (Status s = FileJournal::RemoveGenerations(journal_fd, *generations, what); !s.ok()) {
+    return s;
+  }
+  *next_generation = generations->back() + 1;
+  return Status::OK();
 }
 
 FileStore::FileStore(PassKey, std::string dir, const Options& options, UniqueFd dir_fd,
@@ -218,12 +310,16 @@ FileStore::FileStore(PassKey, std::string dir, const Options& options, UniqueFd 
       dir_fd_(std::move(dir_fd)),
       lock_fd_(std::move(lock_fd)),
       objects_fd_(std::move(objects_fd)),
-      tmp_fd_(std::move(tmp_fd)),
-      syncer_(file_names::kFanout) {
+      tmp_fd_(std::move(tmp_fd)) {
   for (auto& fd : subdir_fds_) fd.store(-1, std::memory_order_relaxed);
 }
 
 FileStore::~FileStore() {
+  // A clean close checkpoints the whole journal (syncfs, then the generations are deleted).
+  // If that fails, or the store has failed, the journal and the pid in LOCK stay, and the next
+  // Open replays.
+  const bool clean = journal_ != nullptr && journal_->Close().ok() && !failed_.load();
+  journal_.reset();
   for (auto& fd : subdir_fds_) {
     int raw = fd.exchange(-1);
     if (raw >= 0) ::close(raw);
@@ -231,7 +327,7 @@ FileStore::~FileStore() {
   // An empty LOCK tells the next Open that this store was closed cleanly. Not fsynced: if a
   // power loss takes the truncation back, the next Open merely runs one unneeded syncfs.
   // The flock itself is released when lock_fd_ is closed.
-  (void)::ftruncate(lock_fd_.get(), 0);
+  if (clean) (void)::ftruncate(lock_fd_.get(), 0);
 }
 
 }  // namespace ds::store

@@ -66,6 +66,20 @@ Status WriteAll(int fd, std::string_view first, std::string_view second, std::st
   return Status::OK();
 }
 
+Status PWriteAll(int fd, std::string_view data, off_t offset, std::string_view what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, offset + static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(what, errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
 Result<size_t> PReadUpTo(int fd, char* buf, size_t n, off_t offset, std::string_view what) {
   size_t done = 0;
   while (done < n) {

@@ -61,6 +61,9 @@ Status ErrnoError(std::string_view what, int err);
 // Writes `first` then `second` at the current offset of `fd` (one writev when possible).
 Status WriteAll(int fd, std::string_view first, std::string_view second, std::string_view what);
 
+// Writes all of `data` at `offset` of `fd`.
+Status PWriteAll(int fd, std::string_view data, off_t offset, std::string_view what);
+
 // Reads up to `n` bytes at `offset` into `buf`; fewer only at end of file.
 Result<size_t> PReadUpTo(int fd, char* buf, size_t n, off_t offset, std::string_view what);
 
