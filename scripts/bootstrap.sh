@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-tidy clang-format libclang-rt-14-dev
-  libboost1.81-dev libfmt-dev libcli11-dev libtomlplusplus-dev libxxhash-dev
+  libboost1.81-dev libfmt-dev libcli11-dev libtomlplusplus-dev libxxhash-dev libjemalloc-dev
   redis-server redis-tools
   elixir
   libcurl4-openssl-dev libexpat1-dev radosgw ceph-mon ceph-osd

@@ -157,13 +157,13 @@ void Connection::Complete(Slot slot, std::string reply) {
   }
 }
 
-void Connection::CompleteFrom(const std::shared_ptr<Connection>& conn, Slot slot,
+void Connection::CompleteFrom(Shard& from, const std::shared_ptr<Connection>& conn, Slot slot,
                               std::string reply) {
-  if (conn->shard_.InThisThread()) {
+  if (&from == &conn->shard_) {
     conn->Complete(slot, std::move(reply));
     return;
   }
-  boost::asio::post(conn->shard_.loop(), [conn, slot, reply = std::move(reply)]() mutable {
+  from.SendTo(conn->shard_, [conn, slot, reply = std::move(reply)]() mutable {
     conn->Complete(slot, std::move(reply));
   });
 }

@@ -57,8 +57,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Complete(Slot slot, std::string reply);
   // Reserves and fills a slot at once (the common synchronous case).
   void Reply(std::string_view reply);
-  // Fills `slot` from any shard: posts to this connection's loop when needed.
-  static void CompleteFrom(const std::shared_ptr<Connection>& conn, Slot slot, std::string reply);
+  // Fills `slot` from shard `from`, on `from`'s thread: sends the reply to this connection's
+  // shard when that is another one.
+  static void CompleteFrom(Shard& from, const std::shared_ptr<Connection>& conn, Slot slot,
+                           std::string reply);
   // Closes after every reply up to now has been written (QUIT).
   void CloseAfterReplies() { close_after_replies_ = true; }
 

@@ -144,7 +144,7 @@ void CmdInfo(Connection& conn, const Args& args) {
       totals->sessions += s->session_stats();
       totals->commands += s->command_stats();
       if (--totals->remaining == 0) {
-        Connection::CompleteFrom(conn, slot, BulkReply(Format(server, *totals, section)));
+        Connection::CompleteFrom(*s, conn, slot, BulkReply(Format(server, *totals, section)));
       }
     });
   }

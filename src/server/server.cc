@@ -56,7 +56,7 @@ Server::Server(const config::Config& config, store::Store& store, Logger& logger
       logger_(logger),
       owned_clock_(std::move(owned_clock)),
       clock_(clock != nullptr ? *clock : *owned_clock_),
-      executor_(store, config.store_threads),
+      executor_(store, config.store_threads, session::StoreExecutor::ModeFor(store)),
       write_path_(executor_),
       acceptor_(control_loop_),
       shutdown_timer_(control_loop_),

@@ -148,7 +148,7 @@ class ReplyTo {
     if (!bytes.empty() && bytes[0] == '-') {
       CountError(*owner_, std::string_view(bytes).substr(1, bytes.find(' ') - 1));
     }
-    Connection::CompleteFrom(conn_, slot_, std::move(bytes));
+    Connection::CompleteFrom(*owner_, conn_, slot_, std::move(bytes));
   }
 
  private:
@@ -164,7 +164,7 @@ class ReplyTo {
 //
 // On the common path the owner is this connection's own shard and `op` runs here and now,
 // with the key still a view into the request: nothing is copied or type-erased for the trip.
-// Otherwise `op` travels to the owner's loop with its own copy of the key.
+// Otherwise `op` travels to the owner's loop with its own copy of the key (Shard::SendTo).
 template <typename Op>
 void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, Op op) {
   Connection::Slot slot = conn.Reserve();
@@ -174,8 +174,8 @@ void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, 
     op(owner, session_key, std::move(reply));
     return;
   }
-  boost::asio::post(owner.loop(), [&owner, key = std::string(session_key), op = std::move(op),
-                                   reply = std::move(reply)]() mutable {
+  conn.shard().SendTo(owner, [&owner, key = std::string(session_key), op = std::move(op),
+                               reply = std::move(reply)]() mutable {
     op(owner, std::string_view(key), std::move(reply));
   });
 }

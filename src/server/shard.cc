@@ -1,5 +1,8 @@
 #include "server/shard.h"
 
+#include <boost/asio/post.hpp>
+#include <utility>
+
 #include "server/connection.h"
 
 namespace ds::server {
@@ -38,6 +41,26 @@ void Shard::ScheduleMaintenance() {
     if (ec) return;
     sessions_.Maintain(std::chrono::steady_clock::now());
     ScheduleMaintenance();
+  });
+}
+
+void Shard::SendTo(Shard& to, std::function<void()> fn) {
+  if (&to == this) {
+    boost::asio::post(loop_, std::move(fn));
+    return;
+  }
+  std::vector<std::function<void()>>& box = outboxes_[to.index()];
+  box.push_back(std::move(fn));
+  // The first message of a batch schedules its dispatch behind the handlers already queued
+  // here (the rest of this turn's ready sockets), so those can add to the batch.
+  if (box.size() == 1) boost::asio::post(loop_, [this, &to] { FlushOutbox(to); });
+}
+
+void Shard::FlushOutbox(Shard& to) {
+  auto batch = std::make_shared<std::vector<std::function<void()>>>();
+  batch->swap(outboxes_[to.index()]);
+  boost::asio::post(to.loop(), [batch] {
+    for (auto& fn : *batch) fn();
   });
 }
 

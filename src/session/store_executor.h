@@ -1,11 +1,18 @@
-// StoreExecutor: runs blocking Store calls off the shards' event loops.
+// StoreExecutor: runs Store calls without blocking the shards' event loops.
 //
 // A shard's event loop must never block on the store (an S3 request takes tens of
-// milliseconds), so every store operation runs on a small pool of threads, and its result is
+// milliseconds), so store operations run on a small pool of threads, and their results are
 // posted back to the event loop of the session that asked. Callbacks therefore always run on
-// the caller's loop, never on a pool thread: session actors stay single-threaded.
+// the caller's loop, and never before the call that asked for them has returned: session
+// actors stay single-threaded and are never re-entered.
 //
 // The pool also bounds how many store requests are in flight at once (its thread count).
+//
+// A store whose calls never wait for I/O (Store::IsInProcess: the memory store) runs inline
+// instead (Mode::kInline): the call runs on the caller's thread and only the completion is
+// posted, to the same loop. Handing a microsecond of work to another thread and back costs
+// two thread wake-ups, which on a small virtual machine cost far more than the work itself
+// (BENCHMARKS.md measures it).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -23,22 +31,32 @@ namespace ds::session {
 
 class StoreExecutor {
  public:
-  StoreExecutor(store::Store& store, size_t threads) : store_(store), pool_(threads) {}
+  enum class Mode {
+    kPool,    // every call runs on one of `threads` pool threads
+    kInline,  // every call runs on the caller's thread (stores that never wait for I/O)
+  };
+
+  // The mode the daemon uses for `store`.
+  static Mode ModeFor(const store::Store& store) {
+    return store.IsInProcess() ? Mode::kInline : Mode::kPool;
+  }
+
+  StoreExecutor(store::Store& store, size_t threads, Mode mode = Mode::kPool) : store_(store) {
+    if (mode == Mode::kPool) pool_.emplace(threads);
+  }
   StoreExecutor(const StoreExecutor&) = delete;
   StoreExecutor& operator=(const StoreExecutor&) = delete;
-  ~StoreExecutor() { pool_.join(); }
+  ~StoreExecutor() { Join(); }
 
   store::Store& store() { return store_; }
 
-  // Runs `work(store)` on the pool, then `done(result)` on `loop`.
+  // Runs `work(store)` on the pool (or inline), then `done(result)` on `loop`.
   template <typename R>
   void Run(boost::asio::io_context& loop, std::function<R(store::Store&)> work,
            std::function<void(R)> done) {
-    boost::asio::post(pool_, [this, &loop, work = std::move(work), done = std::move(done)]() {
-      R result = work(store_);
-      boost::asio::post(loop, [done = std::move(done), result = std::move(result)]() mutable {
-        done(std::move(result));
-      });
+    if (!pool_) return Complete(loop, work(store_), std::move(done));
+    boost::asio::post(*pool_, [this, &loop, work = std::move(work), done = std::move(done)]() {
+      Complete(loop, work(store_), std::move(done));
     });
   }
 
@@ -53,11 +71,20 @@ class StoreExecutor {
   }
 
   // Waits for every queued operation to finish. Used at shutdown.
-  void Join() { pool_.join(); }
+  void Join() {
+    if (pool_) pool_->join();
+  }
 
  private:
+  template <typename R>
+  static void Complete(boost::asio::io_context& loop, R result, std::function<void(R)> done) {
+    boost::asio::post(loop, [done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  }
+
   store::Store& store_;
-  boost::asio::thread_pool pool_;
+  std::optional<boost::asio::thread_pool> pool_;  // empty in Mode::kInline
 };
 
 }  // namespace ds::session

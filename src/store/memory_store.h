@@ -52,6 +52,8 @@ class MemoryStore final : public Store {
   Result<ListPage> List(std::string_view prefix, std::string_view continuation,
                         size_t max_keys) override;
   std::string Describe() const override { return "memory"; }
+  // True, although kSlow faults do sleep: tests that inject them run the store on a pool.
+  bool IsInProcess() const override { return true; }
 
   // --- Test hooks -------------------------------------------------------------------------
   // Queues a fault for the next operation of kind `op`.

@@ -95,6 +95,11 @@ class Store {
   // and the memory store lives inside one process.
   virtual bool MayHaveOtherWriters() const { return false; }
 
+  // True when the objects live in this process's memory, so that no call ever waits for I/O
+  // (the memory store). The daemon then runs store calls on its event loops instead of
+  // handing them to store threads (session/store_executor.h).
+  virtual bool IsInProcess() const { return false; }
+
   // The implementation's own counters (requests sent, retries, throttling, ...) as name ->
   // value, for INFO's store section; names are snake_case and stable. None by default.
   virtual std::vector<std::pair<std::string, uint64_t>> Metrics() const { return {}; }
