@@ -99,6 +99,7 @@ Result<Slice> DecodeSlice(const std::string& view, const JsonValue& obj, int64_t
   if (data.kind != JsonValue::Kind::kObject) {
     return Bad("\"data\" of " + where + " is not an object");
   }
+  slice.data.reserve(data.members.size());
   for (const auto& [key, entry] : data.members) {
     if (key.empty()) return Bad(where + " has a key with an empty name");
     std::string key_where = "key " + Quoted(key) + " of " + where;
@@ -151,7 +152,7 @@ std::string SessionState::Encode(std::string_view writer_id) const {
   out.reserve(DataBytes() + 64 * (1 + views_.size()) + 32 * views_.size() * 4 + writer_id.size());
   out += "{\"dropped\":{";
   bool first_dropped = true;
-  for (const auto& [view, keys] : dropped_) {
+  for (const auto& [view, keys] : dropped()) {
     if (!first_dropped) out += ',';
     first_dropped = false;
     codec::AppendJsonString(view, out);
@@ -163,7 +164,7 @@ std::string SessionState::Encode(std::string_view writer_id) const {
   out += ",\"last_seen_at\":";
   AppendInt(last_seen_at_, out);
   out += ",\"reset\":";
-  AppendTimes(resets_, out);
+  AppendTimes(resets(), out);
   out += ",\"views\":{";
   bool first_view = true;
   for (const auto& [view, slice] : views_) {
@@ -249,6 +250,7 @@ Result<SessionState> SessionState::Decode(std::string_view bytes, std::string* w
   if (writer.kind != JsonValue::Kind::kString) return Bad("\"writer\" is not a string");
   const JsonValue& views = *m[4];
   if (views.kind != JsonValue::Kind::kObject) return Bad("\"views\" is not an object");
+  state.views_.reserve(views.members.size());
   for (const auto& [view, obj] : views.members) {
     if (view.empty()) return Bad("a view has an empty name");
     Result<Slice> slice = DecodeSlice(view, obj, format);
@@ -263,13 +265,17 @@ Result<SessionState> SessionState::Decode(std::string_view bytes, std::string* w
       std::string where = "view " + Quoted(view) + " of \"dropped\"";
       if (Status st = DecodeTimes(keys, where, "key", &decoded); !st.ok()) return st;
       // An empty map records nothing; the daemon never writes one.
-      if (!decoded.empty()) state.dropped_.emplace_hint(state.dropped_.end(), view, decoded);
+      if (!decoded.empty()) {
+        auto& by_view = state.records().dropped;
+        by_view.emplace_hint(by_view.end(), view, decoded);
+      }
     }
   }
   if (reset != nullptr) {
-    if (Status st = DecodeTimes(*reset, "\"reset\"", "view", &state.resets_); !st.ok()) {
+    if (Status st = DecodeTimes(*reset, "\"reset\"", "view", &state.records().resets); !st.ok()) {
       return st;
     }
+    state.FreeEmptyRecords();  // an empty "reset" object records nothing
   }
   if (writer_id != nullptr) *writer_id = writer.text;
   return state;

@@ -19,6 +19,12 @@ size_t MutationBytes(const Mutation& m) {
   return bytes;
 }
 
+// Memory estimates (ApproximateBytes): what malloc adds to an allocation (header and rounding),
+// and what make_shared adds to the actor: its control block (two counts and a vtable pointer)
+// in the same allocation.
+constexpr size_t kMallocOverhead = 16;
+constexpr size_t kSharedAllocationOverhead = 16 + kMallocOverhead;
+
 }  // namespace
 
 size_t SessionActor::MaxPendingBytes(const Limits& limits) {
@@ -37,14 +43,34 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
 SessionActor::SessionActor(ActorEnv env, std::string session_key)
     : env_(env),
       key_(std::move(session_key)),
-      shared_store_(env.reader.store().MayHaveOtherWriters()),
-      retry_timer_(env.loop),
-      jitter_(static_cast<uint32_t>(std::hash<std::string>{}(key_))) {}
+      shared_store_(env.reader.store().MayHaveOtherWriters()) {}
 
 // A shard destroys actors only when they are evictable, or at the very end of a shutdown
 // after it has logged every session whose writes could not be made durable. Callbacks still
 // waiting then are dropped unanswered: their connections are gone too.
 SessionActor::~SessionActor() = default;
+
+SessionActor::Activity& SessionActor::activity() {
+  if (!activity_) {
+    activity_ = std::make_unique<Activity>(env_.loop,
+                                           static_cast<uint32_t>(std::hash<std::string>{}(key_)));
+  }
+  return *activity_;
+}
+
+void SessionActor::ReleaseActivityIfIdle() {
+  if (!activity_ || phase_ == Phase::kLoading || phase_ == Phase::kBroken || HasUndurableWrites() ||
+      retry_pending_ || revalidating_) {
+    return;
+  }
+  const Activity& a = *activity_;
+  if (!a.waiting.empty() || !a.unflushed.empty() || !a.in_flight.empty() ||
+      !a.revalidate_waiters.empty() || !a.revalidate_next.empty() || !a.sync_waiters.empty() ||
+      a.pending_bytes != 0) {
+    return;
+  }
+  activity_.reset();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -56,14 +82,14 @@ void SessionActor::WhenReady(Waiter op) {
       op(Status::OK());
       return;
     case Phase::kBroken:
-      op(broken_);
+      op(activity().broken);
       return;
     case Phase::kNew:
-      waiting_.push_back(std::move(op));
+      activity().waiting.push_back(std::move(op));
       StartLoad();
       return;
     case Phase::kLoading:
-      waiting_.push_back(std::move(op));
+      activity().waiting.push_back(std::move(op));
       return;
   }
 }
@@ -71,13 +97,13 @@ void SessionActor::WhenReady(Waiter op) {
 void SessionActor::WhenFresh(Waiter op) {
   // The request that starts a load is answered from what the load reads: nothing more to do.
   if (!shared_store_ || phase_ == Phase::kNew) return WhenReady(std::move(op));
-  revalidate_next_.push_back(std::move(op));
+  activity().revalidate_next.push_back(std::move(op));
   MaybeRevalidate();
 }
 
 void SessionActor::StartLoad() {
   phase_ = Phase::kLoading;
-  load_started_ = std::chrono::steady_clock::now();
+  activity().load_started = std::chrono::steady_clock::now();
   env_.stats.loads++;
   env_.stats.store_gets++;
   env_.reader.Get(env_.loop, ObjectKey(), {}, [self = shared_from_this()](Result<store::Object> r) {
@@ -92,12 +118,12 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
       // Never overwrite what we cannot read: it may be a newer format or a damaged object
       // that an operator wants to inspect. DS.DELETE still works.
       etag_ = result->etag;
-      broken_ = Status::Corruption("stored session " + key_ +
-                                   " cannot be read: " + decoded.status().message());
+      activity().broken = Status::Corruption("stored session " + key_ +
+                                             " cannot be read: " + decoded.status().message());
       env_.logger.Error("session_unreadable",
                         {{"session", key_}, {"error", decoded.status().message()}});
       phase_ = Phase::kBroken;
-      FinishLoad(broken_);
+      FinishLoad(activity().broken);  // kept while kBroken, so the reference stays valid
       return;
     }
     state_ = std::move(decoded).value();
@@ -105,13 +131,14 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
     last_write_time_ = state_.last_seen_at();
   } else if (!result.status().IsNotFound()) {
     env_.stats.store_errors++;
-    auto waited = std::chrono::steady_clock::now() - load_started_;
+    Activity& a = activity();
+    auto waited = std::chrono::steady_clock::now() - a.load_started;
     if (waited < env_.options.load_deadline) {
       // Try again after a pause; the queued requests keep waiting.
-      retry_delay_ =
-          std::clamp(retry_delay_ * 2, env_.options.retry_initial, env_.options.retry_max);
-      retry_timer_.expires_after(retry_delay_);
-      retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      a.retry_delay =
+          std::clamp(a.retry_delay * 2, env_.options.retry_initial, env_.options.retry_max);
+      a.retry_timer.expires_after(a.retry_delay);
+      a.retry_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec) return;
         self->env_.stats.store_gets++;
         self->env_.reader.Get(self->env_.loop, self->ObjectKey(), {},
@@ -122,12 +149,12 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
     env_.logger.Warn("session_load_failed",
                      {{"session", key_}, {"error", result.status().ToString()}});
     phase_ = Phase::kNew;  // the next request tries again
-    retry_delay_ = {};
+    a.retry_delay = {};
     FinishLoad(Status::Unavailable(
         "the store did not answer in time: " + result.status().message() + "; retry later"));
     return;
   }
-  retry_delay_ = {};
+  activity().retry_delay = {};
   phase_ = Phase::kReady;
   ExpireIfDue();
   PruneDeletionRecords();
@@ -136,23 +163,29 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
 
 void SessionActor::FinishLoad(const Status& status) {
   std::vector<Waiter> waiting;
-  waiting.swap(waiting_);
+  waiting.swap(activity().waiting);
   for (Waiter& op : waiting) op(status);
-  if (status.ok() || phase_ == Phase::kBroken) return MaybeRevalidate();
-  // The load failed: so does the revalidation the later requests were waiting for.
-  std::vector<Waiter> next;
-  next.swap(revalidate_next_);
-  for (Waiter& op : next) op(status);
+  if (status.ok() || phase_ == Phase::kBroken) {
+    MaybeRevalidate();
+  } else if (activity_) {
+    // The load failed: so does the revalidation the later requests were waiting for.
+    std::vector<Waiter> next;
+    next.swap(activity_->revalidate_next);
+    for (Waiter& op : next) op(status);
+  }
+  ReleaseActivityIfIdle();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Revalidation (stores shared with other writers)
 
 void SessionActor::MaybeRevalidate() {
-  if (revalidate_next_.empty() || revalidating_ || write_in_flight_) return;
+  if (!activity_ || activity_->revalidate_next.empty() || revalidating_ || write_in_flight_) {
+    return;
+  }
   if (phase_ != Phase::kReady && phase_ != Phase::kBroken) return;  // FinishLoad comes back
   revalidating_ = true;
-  revalidate_waiters_.swap(revalidate_next_);
+  activity_->revalidate_waiters.swap(activity_->revalidate_next);
   env_.stats.revalidations++;
   env_.stats.store_gets++;
   env_.reader.Get(
@@ -185,12 +218,12 @@ void SessionActor::OnRevalidated(Result<store::Object> result) {
                                  result.status().message() + "; retry later");
   }
   std::vector<Waiter> waiting;
-  waiting.swap(revalidate_waiters_);
+  waiting.swap(activity().revalidate_waiters);
   for (Waiter& op : waiting) {
     if (!status.ok()) {
       op(status);
     } else if (phase_ == Phase::kBroken) {
-      op(broken_);
+      op(activity().broken);
     } else {
       ExpireIfDue();
       op(Status::OK());
@@ -198,6 +231,7 @@ void SessionActor::OnRevalidated(Result<store::Object> result) {
   }
   MaybeRevalidate();
   MaybeFlush();
+  ReleaseActivityIfIdle();
 }
 
 Status SessionActor::AdoptStored(store::Object stored) {
@@ -211,7 +245,7 @@ Status SessionActor::AdoptStored(store::Object stored) {
     // condition and Rebase decides, as for any conflict. Otherwise it is broken like a load.
     if (phase_ == Phase::kBroken || !HasUndurableWrites()) {
       phase_ = Phase::kBroken;
-      broken_ = error;
+      activity().broken = error;
       etag_ = std::move(stored.etag);
     }
     return error;
@@ -223,14 +257,16 @@ Status SessionActor::AdoptStored(store::Object stored) {
 
 void SessionActor::AdoptBase(SessionState base, std::optional<std::string> etag) {
   // Replay, oldest first, everything accepted here and not yet committed.
-  for (const Mutation& m : in_flight_) base.Apply(m);
-  for (const Mutation& m : unflushed_) base.Apply(m);
+  if (activity_) {
+    for (const Mutation& m : activity_->in_flight) base.Apply(m);
+    for (const Mutation& m : activity_->unflushed) base.Apply(m);
+  }
   state_ = std::move(base);
   etag_ = std::move(etag);
   last_write_time_ = std::max(last_write_time_, state_.last_seen_at());
   if (phase_ == Phase::kBroken) {
     phase_ = Phase::kReady;
-    broken_ = Status::OK();
+    activity().broken = Status::OK();
   }
   PruneDeletionRecords();
 }
@@ -281,16 +317,17 @@ ApplyOutcome SessionActor::Accept(Mutation m, bool flush) {
   ApplyOutcome outcome = state_.Apply(m);
   if (!outcome.changed) return outcome;
   size_t bytes = MutationBytes(m);
-  pending_bytes_ += bytes;
+  Activity& a = activity();
+  a.pending_bytes += bytes;
   env_.stats.pending_bytes += bytes;
-  unflushed_.push_back(std::move(m));
+  a.unflushed.push_back(std::move(m));
   MarkChanged();
   if (flush) MaybeFlush();
   return outcome;
 }
 
 void SessionActor::MarkChanged() {
-  accepted_seq_++;
+  activity().accepted_seq++;
   if (!dirty_ && !HasUndurableWrites()) env_.stats.dirty_sessions++;
   if (write_in_flight_ || retry_pending_) env_.stats.flushes_coalesced++;
   dirty_ = true;
@@ -306,10 +343,11 @@ void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
       return done(limit);
     }
     const size_t max_pending = MaxPendingBytes(self->env_.options.limits);
-    if (self->pending_bytes_ > 0 && self->pending_bytes_ + MutationBytes(m) > max_pending) {
+    const size_t pending = self->pending_bytes();
+    if (pending > 0 && pending + MutationBytes(m) > max_pending) {
       self->env_.stats.stashes_refused_backlog++;
       return done(Status::Unavailable(
-          "session " + self->key_ + " already holds " + std::to_string(self->pending_bytes_) +
+          "session " + self->key_ + " already holds " + std::to_string(pending) +
           " bytes of changes that the store has not taken yet (it is failing or slow; the limit "
           "is " +
           std::to_string(max_pending) + "); this stash was not accepted, retry later"));
@@ -378,7 +416,7 @@ void SessionActor::Delete(std::function<void(Result<bool>)> done) {
     if (self->phase_ == Phase::kBroken) {
       // The one way out of an unreadable object: throw it away.
       self->state_ = SessionState();
-      self->broken_ = Status::OK();
+      self->activity().broken = Status::OK();
       self->phase_ = Phase::kReady;
       self->MarkChanged();
       self->MaybeFlush();
@@ -409,20 +447,25 @@ void SessionActor::Sync(std::chrono::milliseconds timeout, std::function<void(St
   if (phase_ == Phase::kNew) return done(Status::OK());
   WhenReady([self = shared_from_this(), timeout, done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
-    if (self->durable_seq_ >= self->accepted_seq_) return done(Status::OK());
-    auto& w = self->sync_waiters_.emplace_back(
-        SyncWaiter{self->accepted_seq_, std::move(done),
+    // Without an Activity nothing is pending: everything accepted is durable.
+    if (!self->activity_ || self->activity_->durable_seq >= self->activity_->accepted_seq) {
+      return done(Status::OK());
+    }
+    Activity& a = *self->activity_;
+    auto& w = a.sync_waiters.emplace_back(
+        SyncWaiter{a.accepted_seq, std::move(done),
                    std::make_unique<boost::asio::steady_timer>(self->env_.loop, timeout)});
-    auto it = std::prev(self->sync_waiters_.end());
+    auto it = std::prev(a.sync_waiters.end());
     w.timer->async_wait(
         [weak = std::weak_ptr<SessionActor>(self), it](const boost::system::error_code& ec) {
           auto self = weak.lock();
           if (ec || !self) return;
           auto done = std::move(it->done);
-          self->sync_waiters_.erase(it);
+          self->activity_->sync_waiters.erase(it);  // the waiter keeps the Activity
           done(
               Status::Timeout("the store has not committed this session's writes yet; they are "
                               "still being retried"));
+          self->ReleaseActivityIfIdle();
         });
   });
 }
@@ -441,14 +484,23 @@ void SessionActor::Dump(std::function<void(Result<std::optional<std::string>>)> 
 }
 
 bool SessionActor::Evictable() const {
-  return (phase_ == Phase::kReady || phase_ == Phase::kBroken) && !HasUndurableWrites() &&
-         !retry_pending_ && waiting_.empty() && sync_waiters_.empty() && !revalidating_ &&
-         revalidate_next_.empty();
+  if (phase_ != Phase::kReady && phase_ != Phase::kBroken) return false;
+  if (HasUndurableWrites() || retry_pending_ || revalidating_) return false;
+  return !activity_ || (activity_->waiting.empty() && activity_->sync_waiters.empty() &&
+                        activity_->revalidate_next.empty());
 }
 
 size_t SessionActor::ApproximateBytes() const {
-  return sizeof(*this) + key_.capacity() + state_.ApproximateBytes() + pending_bytes_ +
-         in_flight_bytes_.capacity();
+  // The allocation make_shared made, and the heap parts. SessionState::ApproximateBytes counts
+  // its own object too, so it is taken out of sizeof(*this).
+  size_t bytes = kSharedAllocationOverhead + sizeof(*this) - sizeof(SessionState) +
+                 StringHeapBytes(key_) + state_.ApproximateBytes();
+  if (etag_) bytes += StringHeapBytes(*etag_);
+  if (activity_) {
+    bytes += kMallocOverhead + sizeof(Activity) + activity_->pending_bytes +
+             activity_->in_flight_bytes.capacity();
+  }
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,11 +510,12 @@ void SessionActor::MaybeFlush() {
   if (!dirty_ || write_in_flight_ || retry_pending_ || revalidating_) return;
   dirty_ = false;
   write_in_flight_ = true;
-  in_flight_seq_ = accepted_seq_;
-  in_flight_.insert(in_flight_.end(), std::make_move_iterator(unflushed_.begin()),
-                    std::make_move_iterator(unflushed_.end()));
-  unflushed_.clear();
-  in_flight_pending_bytes_ = pending_bytes_;
+  Activity& a = activity();
+  a.in_flight_seq = a.accepted_seq;
+  a.in_flight.insert(a.in_flight.end(), std::make_move_iterator(a.unflushed.begin()),
+                     std::make_move_iterator(a.unflushed.end()));
+  a.unflushed.clear();
+  a.in_flight_pending_bytes = a.pending_bytes;
   state_.PruneDeletionRecords(env_.clock.Now() - kDeletionRecordHorizon, kMaxDeletionRecords);
 
   // On a shared store a session with no data but deletion records is written, not deleted:
@@ -479,12 +532,12 @@ void SessionActor::MaybeFlush() {
                        [self = shared_from_this()](const Status& st) { self->OnRemoveDone(st); });
     return;
   }
-  in_flight_bytes_ = state_.Encode(env_.options.writer_id);
+  a.in_flight_bytes = state_.Encode(env_.options.writer_id);
   store::WriteCondition condition =
       etag_ ? store::WriteCondition::IfMatch(*etag_) : store::WriteCondition::CreateOnly();
   env_.stats.store_puts++;
   env_.writer.Write(
-      env_.loop, ObjectKey(), in_flight_bytes_, std::move(condition),
+      env_.loop, ObjectKey(), a.in_flight_bytes, std::move(condition),
       [self = shared_from_this()](Result<std::string> r) { self->OnWriteDone(std::move(r)); });
 }
 
@@ -510,7 +563,7 @@ void SessionActor::OnWriteDone(Result<std::string> result) {
 void SessionActor::ResolveUnknownOutcome() {
   env_.stats.store_gets++;
   env_.reader.Get(env_.loop, ObjectKey(), {}, [self = shared_from_this()](Result<store::Object> r) {
-    if (r.ok() && r->data == self->in_flight_bytes_) {
+    if (r.ok() && r->data == self->activity().in_flight_bytes) {
       // The write landed; only its reply was lost.
       return self->OnWriteCommitted(r->etag);
     }
@@ -528,22 +581,25 @@ void SessionActor::OnRemoveDone(const Status& status) {
 void SessionActor::OnWriteCommitted(std::optional<std::string> etag) {
   etag_ = std::move(etag);
   write_in_flight_ = false;
-  in_flight_.clear();
-  in_flight_bytes_.clear();
-  in_flight_bytes_.shrink_to_fit();
-  pending_bytes_ -= in_flight_pending_bytes_;
-  env_.stats.pending_bytes -= in_flight_pending_bytes_;
-  in_flight_pending_bytes_ = 0;
-  durable_seq_ = in_flight_seq_;
-  retry_delay_ = {};
-  if (write_failure_logged_) {
+  Activity& a = activity();
+  // Free the buffers, not just their contents: most sessions now stay idle for long.
+  std::vector<Mutation>().swap(a.in_flight);
+  if (a.unflushed.empty()) std::vector<Mutation>().swap(a.unflushed);
+  std::string().swap(a.in_flight_bytes);
+  a.pending_bytes -= a.in_flight_pending_bytes;
+  env_.stats.pending_bytes -= a.in_flight_pending_bytes;
+  a.in_flight_pending_bytes = 0;
+  a.durable_seq = a.in_flight_seq;
+  a.retry_delay = {};
+  if (a.write_failure_logged) {
     env_.logger.Info("session_write_recovered", {{"session", key_}});
-    write_failure_logged_ = false;
+    a.write_failure_logged = false;
   }
   if (!dirty_) env_.stats.dirty_sessions--;
   NotifySyncWaiters();
   MaybeRevalidate();  // before the next write, so that reads are not starved by writes
   MaybeFlush();
+  ReleaseActivityIfIdle();
 }
 
 void SessionActor::Rebase(Result<store::Object> stored) {
@@ -565,11 +621,7 @@ void SessionActor::Rebase(Result<store::Object> stored) {
   }
   AdoptBase(std::move(base), std::move(base_etag));
   // Everything goes out again in the next write.
-  in_flight_.insert(in_flight_.end(), std::make_move_iterator(unflushed_.begin()),
-                    std::make_move_iterator(unflushed_.end()));
-  unflushed_ = std::move(in_flight_);
-  in_flight_.clear();
-  in_flight_pending_bytes_ = 0;
+  RequeueInFlight();
   write_in_flight_ = false;
   dirty_ = true;
   MaybeRevalidate();
@@ -578,46 +630,56 @@ void SessionActor::Rebase(Result<store::Object> stored) {
 
 void SessionActor::RetryLater(const Status& failure) {
   env_.stats.store_errors++;
-  if (!write_failure_logged_) {
+  Activity& a = activity();
+  if (!a.write_failure_logged) {
     env_.logger.Warn("session_write_failed",
                      {{"session", key_}, {"error", failure.ToString()}, {"action", "retrying"}});
-    write_failure_logged_ = true;
+    a.write_failure_logged = true;
   }
   // Put the in-flight mutations back in front of the newer ones: the retry writes the
   // current state, which contains them all.
-  in_flight_.insert(in_flight_.end(), std::make_move_iterator(unflushed_.begin()),
-                    std::make_move_iterator(unflushed_.end()));
-  unflushed_ = std::move(in_flight_);
-  in_flight_.clear();
-  in_flight_pending_bytes_ = 0;
+  RequeueInFlight();
   write_in_flight_ = false;
   dirty_ = true;
   retry_pending_ = true;
   MaybeRevalidate();  // a read need not wait for the backoff (it fails if the store does)
 
   // Jittered exponential backoff: a random delay in [d/2, d], d doubling up to retry_max.
-  retry_delay_ = std::clamp(retry_delay_ * 2, env_.options.retry_initial, env_.options.retry_max);
-  auto half = retry_delay_ / 2;
+  a.retry_delay = std::clamp(a.retry_delay * 2, env_.options.retry_initial, env_.options.retry_max);
+  auto half = a.retry_delay / 2;
   std::uniform_int_distribution<int64_t> pick(0, half.count());
-  retry_timer_.expires_after(half + std::chrono::milliseconds(pick(jitter_)));
-  retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  a.retry_timer.expires_after(half + std::chrono::milliseconds(pick(a.jitter)));
+  a.retry_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     self->retry_pending_ = false;
     self->MaybeFlush();
   });
 }
 
+void SessionActor::RequeueInFlight() {
+  Activity& a = activity();
+  a.in_flight.insert(a.in_flight.end(), std::make_move_iterator(a.unflushed.begin()),
+                     std::make_move_iterator(a.unflushed.end()));
+  a.unflushed = std::move(a.in_flight);
+  a.in_flight.clear();
+  a.in_flight_pending_bytes = 0;
+}
+
 void SessionActor::NotifySyncWaiters() {
-  for (auto it = sync_waiters_.begin(); it != sync_waiters_.end();) {
-    if (it->target <= durable_seq_) {
+  // Take the satisfied waiters out before answering them: an answer may call back into this
+  // actor, which may release the Activity.
+  std::vector<std::function<void(Status)>> satisfied;
+  Activity& a = activity();
+  for (auto it = a.sync_waiters.begin(); it != a.sync_waiters.end();) {
+    if (it->target <= a.durable_seq) {
       it->timer->cancel();
-      auto done = std::move(it->done);
-      it = sync_waiters_.erase(it);
-      done(Status::OK());
+      satisfied.push_back(std::move(it->done));
+      it = a.sync_waiters.erase(it);
     } else {
       ++it;
     }
   }
+  for (auto& done : satisfied) done(Status::OK());
 }
 
 }  // namespace ds::session

@@ -140,10 +140,12 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   static size_t MaxPendingBytes(const Limits& limits);
   // True while accepted writes are not yet durable (dirty or being written).
   bool HasUndurableWrites() const { return dirty_ || write_in_flight_; }
+  // Approximate bytes of memory the actor holds: its own allocation, the session's data and,
+  // while something is going on, its Activity and the changes not yet durable.
   size_t ApproximateBytes() const;
 
  private:
-  enum class Phase { kNew, kLoading, kReady, kBroken };
+  enum class Phase : uint8_t { kNew, kLoading, kReady, kBroken };
   using Waiter = std::function<void(const Status&)>;
 
   // Runs `op` now if the actor is ready, else queues it behind the load (starting it). `op`
@@ -183,51 +185,75 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void ResolveUnknownOutcome();
   void Rebase(Result<store::Object> stored);
   void RetryLater(const Status& failure);
+  // Puts the mutations of the write that failed back in front of the newer ones.
+  void RequeueInFlight();
   void NotifySyncWaiters();
   std::string ObjectKey() const { return env_.options.key_prefix + key_; }
 
-  ActorEnv env_;
-  const std::string key_;
-  const bool shared_store_;  // the store may have other writers: revalidate, keep records
-  Phase phase_ = Phase::kNew;
-  Status broken_;
-  std::vector<Waiter> waiting_;  // requests queued behind the load
-  std::chrono::steady_clock::time_point load_started_;
-
-  SessionState state_;
-  std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
-  Micros last_write_time_ = 0;
-
-  // Flush bookkeeping. Mutations move from `unflushed_` to `in_flight_` when a write starts;
-  // both are replayed if the write loses a race with another writer.
-  std::vector<Mutation> unflushed_;
-  std::vector<Mutation> in_flight_;
-  std::string in_flight_bytes_;
-  size_t pending_bytes_ = 0;            // approximate bytes of unflushed_ and in_flight_
-  size_t in_flight_pending_bytes_ = 0;  // the part of it in in_flight_
-  bool dirty_ = false;                  // accepted changes not yet handed to a write
-  bool write_in_flight_ = false;        // a write, delete or conflict re-read is running
-  bool retry_pending_ = false;          // waiting for a backoff timer
-  uint64_t accepted_seq_ = 0;           // number of changes accepted so far
-  uint64_t in_flight_seq_ = 0;          // accepted_seq_ when the running write was started
-  uint64_t durable_seq_ = 0;            // everything up to here is in the store
-  // Revalidation (shared stores): `revalidate_waiters_` are served by the GET in flight,
-  // `revalidate_next_` arrived after it was sent and wait for the next one.
-  bool revalidating_ = false;
-  std::vector<Waiter> revalidate_waiters_;
-  std::vector<Waiter> revalidate_next_;
-
-  std::chrono::milliseconds retry_delay_{0};
-  boost::asio::steady_timer retry_timer_;
-  std::minstd_rand jitter_;
-  bool write_failure_logged_ = false;
-
+  // The parts of an actor that only a session with something going on needs: a load, a
+  // write, a retry, a revalidation, a DS.SYNC waiting, or an unreadable stored object. Almost
+  // every resident session is idle, so these live in a separate allocation (Activity) made on
+  // first use and released by ReleaseActivityIfIdle once nothing is going on; an idle resident
+  // session costs only the members below it (see ApproximateBytes).
   struct SyncWaiter {
     uint64_t target;
     std::function<void(Status)> done;
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
-  std::list<SyncWaiter> sync_waiters_;
+  struct Activity {
+    Activity(boost::asio::io_context& loop, uint32_t seed) : retry_timer(loop), jitter(seed) {}
+
+    Status broken;                // why the actor is kBroken (kept as long as it is)
+    std::vector<Waiter> waiting;  // requests queued behind the load
+    std::chrono::steady_clock::time_point load_started;
+
+    // Flush bookkeeping. Mutations move from `unflushed` to `in_flight` when a write starts;
+    // both are replayed if the write loses a race with another writer. The sequence numbers
+    // count the changes accepted since this Activity was created: when it is released none is
+    // pending, so a new one starting again from zero is consistent.
+    std::vector<Mutation> unflushed;
+    std::vector<Mutation> in_flight;
+    std::string in_flight_bytes;
+    size_t pending_bytes = 0;            // approximate bytes of unflushed and in_flight
+    size_t in_flight_pending_bytes = 0;  // the part of it in in_flight
+    uint64_t accepted_seq = 0;           // number of changes accepted so far
+    uint64_t in_flight_seq = 0;          // accepted_seq when the running write was started
+    uint64_t durable_seq = 0;            // everything up to here is in the store
+
+    // Revalidation (shared stores): `revalidate_waiters` are served by the GET in flight,
+    // `revalidate_next` arrived after it was sent and wait for the next one.
+    std::vector<Waiter> revalidate_waiters;
+    std::vector<Waiter> revalidate_next;
+
+    std::chrono::milliseconds retry_delay{0};
+    boost::asio::steady_timer retry_timer;
+    std::minstd_rand jitter;
+    bool write_failure_logged = false;
+
+    std::list<SyncWaiter> sync_waiters;
+  };
+
+  // The actor's Activity, created if there is none.
+  Activity& activity();
+  // Frees the Activity when nothing is going on (see Activity). Called where a load, write,
+  // revalidation or sync wait ends. No code holds a reference into the Activity across a call
+  // that may end up here: it is looked up again with activity() afterwards.
+  void ReleaseActivityIfIdle();
+  size_t pending_bytes() const { return activity_ ? activity_->pending_bytes : 0; }
+
+  ActorEnv env_;
+  const std::string key_;
+  SessionState state_;
+  std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
+  Micros last_write_time_ = 0;
+  std::unique_ptr<Activity> activity_;  // null while idle
+
+  Phase phase_ = Phase::kNew;
+  const bool shared_store_;       // the store may have other writers: revalidate, keep records
+  bool dirty_ = false;            // accepted changes not yet handed to a write
+  bool write_in_flight_ = false;  // a write, delete or conflict re-read is running
+  bool retry_pending_ = false;    // waiting for a backoff timer
+  bool revalidating_ = false;     // a revalidation GET is running
 };
 
 }  // namespace ds::session

@@ -84,16 +84,30 @@ size_t SliceDataBytes(std::string_view view, const Slice& slice) {
   return bytes;
 }
 
-// Heap bytes behind a std::string: nothing while it fits the small-string buffer, else its
-// capacity plus the terminator plus a malloc header.
+std::string Size(size_t n) { return std::to_string(n); }
+
+}  // namespace
+
 size_t StringHeapBytes(const std::string& s) {
   static const size_t kInlineCapacity = std::string().capacity();
   return s.capacity() > kInlineCapacity ? s.capacity() + 1 + 16 : 0;
 }
 
-std::string Size(size_t n) { return std::to_string(n); }
+SessionState::SessionState(const SessionState& other)
+    : views_(other.views_),
+      last_seen_at_(other.last_seen_at_),
+      records_(other.records_ ? std::make_unique<DeletionRecords>(*other.records_) : nullptr) {}
 
-}  // namespace
+SessionState& SessionState::operator=(const SessionState& other) {
+  if (this != &other) *this = SessionState(other);
+  return *this;
+}
+
+bool operator==(const SessionState& a, const SessionState& b) {
+  if (a.views_ != b.views_ || a.last_seen_at_ != b.last_seen_at_) return false;
+  if (!a.records_ || !b.records_) return a.records_ == b.records_;
+  return *a.records_ == *b.records_;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -239,6 +253,7 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
       if (it == views_.end() || it->second.vsn != m.vsn) {
         if (it != views_.end() && m.at < it->second.vsn_at) break;
         Slice fresh;
+        fresh.data.reserve(m.entries.size());
         fresh.vsn = m.vsn;
         fresh.vsn_at = m.at;
         for (const auto& [key, json] : m.entries) {
@@ -292,7 +307,7 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
         }
         // Record the deletion (see the file comment), unless the view's reset covers it.
         if (m.at > reset_at) {
-          auto [pos, inserted] = dropped_[m.view].try_emplace(key, m.at);
+          auto [pos, inserted] = records().dropped[m.view].try_emplace(key, m.at);
           if (inserted || pos->second < m.at) {
             pos->second = m.at;
             outcome.changed = true;
@@ -311,11 +326,10 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
       // happens only when rebasing). `removed` reports that there was a slice to reset, which is
       // what DS.RESET answers.
       const Micros reset_at = ResetAt(m.view);
-      auto dropped = dropped_.find(m.view);
       if (it != views_.end()) {
         outcome.removed = 1;
-        size_t erased = std::erase_if(
-            it->second.data, [&](const auto& entry) { return entry.second.written_at <= m.at; });
+        size_t erased = it->second.data.erase_if(
+            [&](const auto& entry) { return entry.second.written_at <= m.at; });
         if (erased > 0) outcome.changed = true;
         if (it->second.data.empty()) {
           views_.erase(it);
@@ -323,12 +337,14 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
         }
       }
       if (m.at > reset_at) {
-        resets_[m.view] = m.at;
+        DeletionRecords& records = this->records();
+        records.resets[m.view] = m.at;
         outcome.changed = true;
         // The view record now covers the key records up to `m.at`.
-        if (dropped != dropped_.end()) {
+        auto dropped = records.dropped.find(m.view);
+        if (dropped != records.dropped.end()) {
           std::erase_if(dropped->second, [&](const auto& entry) { return entry.second <= m.at; });
-          if (dropped->second.empty()) dropped_.erase(dropped);
+          if (dropped->second.empty()) records.dropped.erase(dropped);
         }
       }
       break;
@@ -340,15 +356,36 @@ ApplyOutcome SessionState::Apply(const Mutation& m) {
 // ---------------------------------------------------------------------------------------------
 // Deletion records
 
+const SessionState::DroppedByView& SessionState::dropped() const {
+  static const DroppedByView kNone;
+  return records_ ? records_->dropped : kNone;
+}
+
+const SessionState::ResetByView& SessionState::resets() const {
+  static const ResetByView kNone;
+  return records_ ? records_->resets : kNone;
+}
+
+SessionState::DeletionRecords& SessionState::records() {
+  if (!records_) records_ = std::make_unique<DeletionRecords>();
+  return *records_;
+}
+
+void SessionState::FreeEmptyRecords() {
+  if (records_ && records_->dropped.empty() && records_->resets.empty()) records_.reset();
+}
+
 Micros SessionState::ResetAt(std::string_view view) const {
-  auto it = resets_.find(view);
-  return it == resets_.end() ? kNever : it->second;
+  if (!records_) return kNever;
+  auto it = records_->resets.find(view);
+  return it == records_->resets.end() ? kNever : it->second;
 }
 
 Micros SessionState::DeletedAt(std::string_view view, std::string_view key) const {
   Micros at = ResetAt(view);
-  auto v = dropped_.find(view);
-  if (v != dropped_.end()) {
+  if (!records_) return at;
+  auto v = records_->dropped.find(view);
+  if (v != records_->dropped.end()) {
     auto k = v->second.find(key);
     if (k != v->second.end()) at = std::max(at, k->second);
   }
@@ -356,35 +393,42 @@ Micros SessionState::DeletedAt(std::string_view view, std::string_view key) cons
 }
 
 bool SessionState::ForgetDropped(std::string_view view, std::string_view key) {
-  auto v = dropped_.find(view);
-  if (v == dropped_.end()) return false;
+  if (!records_) return false;
+  auto& dropped = records_->dropped;
+  auto v = dropped.find(view);
+  if (v == dropped.end()) return false;
   auto k = v->second.find(key);
   if (k == v->second.end()) return false;
   v->second.erase(k);
-  if (v->second.empty()) dropped_.erase(v);
+  if (v->second.empty()) dropped.erase(v);
+  FreeEmptyRecords();
   return true;
 }
 
 size_t SessionState::deletion_record_count() const {
-  size_t n = resets_.size();
-  for (const auto& [view, keys] : dropped_) n += keys.size();
+  if (!records_) return 0;
+  size_t n = records_->resets.size();
+  for (const auto& [view, keys] : records_->dropped) n += keys.size();
   return n;
 }
 
 size_t SessionState::PruneDeletionRecords(Micros before, size_t max_records) {
-  size_t pruned = std::erase_if(resets_, [&](const auto& r) { return r.second < before; });
-  for (auto v = dropped_.begin(); v != dropped_.end();) {
+  if (!records_) return 0;
+  auto& dropped = records_->dropped;
+  size_t pruned = std::erase_if(records_->resets, [&](const auto& r) { return r.second < before; });
+  for (auto v = dropped.begin(); v != dropped.end();) {
     pruned += std::erase_if(v->second, [&](const auto& r) { return r.second < before; });
-    v = v->second.empty() ? dropped_.erase(v) : std::next(v);
+    v = v->second.empty() ? dropped.erase(v) : std::next(v);
   }
+  FreeEmptyRecords();
   size_t count = deletion_record_count();
   if (count <= max_records) return pruned;
   // Over the cap (rare: an application that drops many distinct keys): find the time of the
   // newest record that must go, and forget everything up to it.
   std::vector<Micros> times;
   times.reserve(count);
-  for (const auto& [view, at] : resets_) times.push_back(at);
-  for (const auto& [view, keys] : dropped_) {
+  for (const auto& [view, at] : records_->resets) times.push_back(at);
+  for (const auto& [view, keys] : records_->dropped) {
     for (const auto& [key, at] : keys) times.push_back(at);
   }
   auto cut = times.begin() + static_cast<std::ptrdiff_t>(count - max_records - 1);
@@ -396,10 +440,7 @@ size_t SessionState::PruneDeletionRecords(Micros before, size_t max_records) {
   return pruned + PruneDeletionRecords(*cut + 1, std::numeric_limits<size_t>::max());
 }
 
-void SessionState::ClearDeletionRecords() {
-  dropped_.clear();
-  resets_.clear();
-}
+void SessionState::ClearDeletionRecords() { records_.reset(); }
 
 // ---------------------------------------------------------------------------------------------
 // Reads
@@ -460,28 +501,41 @@ size_t SessionState::DataBytes() const {
   return bytes;
 }
 
-// Estimate: the object itself, then for every map node (one per view, one per key) a
-// red-black tree node header (colour word + three pointers = 32 bytes on 64-bit) and a 16-byte
-// malloc header, plus the node's payload, plus the heap buffers of strings too long for the
-// small-string buffer. It slightly overcounts short strings' malloc rounding and ignores
-// allocator fragmentation: good enough to compare sessions and cap resident memory.
+namespace {
+
+// Heap bytes behind a SmallMap: its array with a 16-byte malloc header, if it has one.
+template <typename K, typename V>
+size_t ArrayBytes(const SmallMap<K, V>& map) {
+  using Entry = typename SmallMap<K, V>::value_type;
+  return map.capacity() == 0 ? 0 : map.capacity() * sizeof(Entry) + 16;
+}
+
+}  // namespace
+
+// Estimate: the object itself, the arrays of the views and of each view's keys (SmallMap),
+// then for every node of the deletion records' maps a red-black tree node header (colour word
+// + three pointers = 32 bytes on 64-bit) and a 16-byte malloc header plus the node's payload,
+// and the heap buffers of strings too long for the small-string buffer. It slightly
+// overcounts short strings' malloc rounding and ignores allocator fragmentation: good enough
+// to compare sessions and cap resident memory.
 size_t SessionState::ApproximateBytes() const {
   constexpr size_t kNodeOverhead = 32 + 16;
-  size_t bytes = sizeof(*this);
+  size_t bytes = sizeof(*this) + ArrayBytes(views_);
   for (const auto& [view, slice] : views_) {
-    bytes += kNodeOverhead + sizeof(std::string) + sizeof(Slice) + StringHeapBytes(view);
+    bytes += StringHeapBytes(view) + ArrayBytes(slice.data);
     for (const auto& [key, value] : slice.data) {
-      bytes += kNodeOverhead + sizeof(std::string) + sizeof(StoredValue) + StringHeapBytes(key) +
-               StringHeapBytes(value.json);
+      bytes += StringHeapBytes(key) + StringHeapBytes(value.json);
     }
   }
-  for (const auto& [view, keys] : dropped_) {
+  if (!records_) return bytes;
+  bytes += sizeof(DeletionRecords) + 16;  // their own allocation, with a malloc header
+  for (const auto& [view, keys] : records_->dropped) {
     bytes += kNodeOverhead + sizeof(std::string) + sizeof(DroppedKeys) + StringHeapBytes(view);
     for (const auto& [key, at] : keys) {
       bytes += kNodeOverhead + sizeof(std::string) + sizeof(Micros) + StringHeapBytes(key);
     }
   }
-  for (const auto& [view, at] : resets_) {
+  for (const auto& [view, at] : records_->resets) {
     bytes += kNodeOverhead + sizeof(std::string) + sizeof(Micros) + StringHeapBytes(view);
   }
   return bytes;

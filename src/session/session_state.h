@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@
 
 #include "common/result.h"
 #include "common/status.h"
+#include "session/small_map.h"
 
 namespace ds::session {
 
@@ -60,7 +62,7 @@ struct StoredValue {
 struct Slice {
   int64_t vsn = 1;
   Micros vsn_at = 0;  // when this vsn was set: a stash of another vsn older than this loses
-  std::map<std::string, StoredValue, std::less<>> data;
+  SmallMap<std::string, StoredValue> data;  // key -> value, sorted by key
 
   friend bool operator==(const Slice&, const Slice&) = default;
 };
@@ -114,15 +116,28 @@ struct ApplyOutcome {
   size_t removed = 0;    // keys removed (kDrop), or 1 if a slice was removed (kReset)
 };
 
+// Heap bytes behind a std::string, for memory estimates: nothing while it fits the
+// small-string buffer, else its capacity plus the terminator plus a malloc header.
+size_t StringHeapBytes(const std::string& s);
+
 class SessionState {
  public:
   // Deletion records of one view: key -> when it was dropped.
   using DroppedKeys = std::map<std::string, Micros, std::less<>>;
+  using DroppedByView = std::map<std::string, DroppedKeys, std::less<>>;
+  using ResetByView = std::map<std::string, Micros, std::less<>>;
+
+  SessionState() = default;
+  SessionState(const SessionState& other);
+  SessionState& operator=(const SessionState& other);
+  SessionState(SessionState&&) noexcept = default;
+  SessionState& operator=(SessionState&&) noexcept = default;
+  ~SessionState() = default;
 
   // No data: no view holds a key. (Deletion records may remain; see has_deletion_records.)
   bool empty() const { return views_.empty(); }
   Micros last_seen_at() const { return last_seen_at_; }
-  const std::map<std::string, Slice, std::less<>>& views() const { return views_; }
+  const SmallMap<std::string, Slice>& views() const { return views_; }
 
   // Checks a kStash mutation against the limits as if it were applied now. Returns
   // Status::Limit with a message naming the limit, the view and key, and the configured value.
@@ -148,9 +163,9 @@ class SessionState {
   // --- Deletion records ---------------------------------------------------------------------
   // Invariants: a key never has both a value and a record (the newer one wins and the other
   // goes); a key record is newer than its view's reset record; no empty maps.
-  const std::map<std::string, DroppedKeys, std::less<>>& dropped() const { return dropped_; }
-  const std::map<std::string, Micros, std::less<>>& resets() const { return resets_; }
-  bool has_deletion_records() const { return !dropped_.empty() || !resets_.empty(); }
+  const DroppedByView& dropped() const;
+  const ResetByView& resets() const;
+  bool has_deletion_records() const { return records_ != nullptr; }
   size_t deletion_record_count() const;
   // Forgets the records older than `before`, then, while more than `max_records` remain, the
   // oldest ones. Returns how many were forgotten. The data is not touched.
@@ -173,19 +188,32 @@ class SessionState {
   // Same, and stores the envelope's writer id in `*writer_id` on success (for diagnostics).
   static Result<SessionState> Decode(std::string_view bytes, std::string* writer_id);
 
-  friend bool operator==(const SessionState&, const SessionState&) = default;
+  friend bool operator==(const SessionState& a, const SessionState& b);
 
  private:
+  // Most sessions never drop a key or reset a view, so the records live in an allocation of
+  // their own, made for the first record and freed with the last: a session without records
+  // pays one pointer rather than two empty maps.
+  struct DeletionRecords {
+    DroppedByView dropped;  // view -> key -> when dropped
+    ResetByView resets;     // view -> when reset
+
+    friend bool operator==(const DeletionRecords&, const DeletionRecords&) = default;
+  };
+  // The records, created if there are none. Code that may leave them empty calls
+  // FreeEmptyRecords afterwards.
+  DeletionRecords& records();
+  void FreeEmptyRecords();
+
   // When `key` of `view` was last deleted (dropped, or its view reset), or kNever.
   Micros DeletedAt(std::string_view view, std::string_view key) const;
   Micros ResetAt(std::string_view view) const;
   // Removes the record of `key` of `view` (a newer value replaces it). True if there was one.
   bool ForgetDropped(std::string_view view, std::string_view key);
 
-  std::map<std::string, Slice, std::less<>> views_;
-  std::map<std::string, DroppedKeys, std::less<>> dropped_;  // view -> key -> when dropped
-  std::map<std::string, Micros, std::less<>> resets_;        // view -> when reset
+  SmallMap<std::string, Slice> views_;  // view -> slice, sorted by view
   Micros last_seen_at_ = 0;
+  std::unique_ptr<DeletionRecords> records_;  // null when there are none
 };
 
 }  // namespace ds::session

@@ -2,23 +2,45 @@
 
 namespace ds::session {
 
-void SessionTable::Touch(Lru::iterator it) {
-  it->last_used = std::chrono::steady_clock::now();
-  lru_.splice(lru_.begin(), lru_, it);
+void SessionTable::LinkNewest(const Entry& e) {
+  e.older = newest_;
+  e.newer = nullptr;
+  if (newest_ != nullptr) newest_->newer = &e;
+  newest_ = &e;
+  if (oldest_ == nullptr) oldest_ = &e;
+}
+
+void SessionTable::Unlink(const Entry& e) {
+  (e.newer != nullptr ? e.newer->older : newest_) = e.older;
+  (e.older != nullptr ? e.older->newer : oldest_) = e.newer;
+  e.newer = e.older = nullptr;
+}
+
+void SessionTable::Touch(const Entry& e) {
+  e.last_used = std::chrono::steady_clock::now();
+  if (newest_ == &e) return;
+  Unlink(e);
+  LinkNewest(e);
+}
+
+void SessionTable::Erase(const Entry& e) {
+  Unlink(e);
+  index_.erase(index_.find(e.actor->key()));
 }
 
 std::shared_ptr<SessionActor> SessionTable::Find(std::string_view key) {
   auto found = index_.find(key);
   if (found == index_.end()) return nullptr;
-  Touch(found->second);
-  return found->second->actor;
+  Touch(*found);
+  return found->actor;
 }
 
 std::shared_ptr<SessionActor> SessionTable::FindOrCreate(std::string_view key) {
   if (auto actor = Find(key)) return actor;
   auto actor = std::make_shared<SessionActor>(env_, std::string(key));
-  lru_.push_front(Entry{actor, std::chrono::steady_clock::now()});
-  index_.emplace(std::string(key), lru_.begin());
+  auto [it, inserted] =
+      index_.insert(Entry{actor, nullptr, nullptr, std::chrono::steady_clock::now()});
+  LinkNewest(*it);
   env_.stats.resident = index_.size();
   return actor;
 }
@@ -26,25 +48,26 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(std::string_view key) {
 void SessionTable::Maintain(std::chrono::steady_clock::time_point now) {
   // Idle eviction: walk from the least recently used end until the first recent entry.
   auto idle_before = now - env_.options.idle_timeout;
-  for (auto it = lru_.end(); it != lru_.begin();) {
-    --it;
-    if (it->last_used > idle_before) break;
-    if (!it->actor->Evictable()) continue;
-    index_.erase(it->actor->key());
-    it = lru_.erase(it);
-    env_.stats.evictions_idle++;
+  for (const Entry* e = oldest_; e != nullptr && e->last_used <= idle_before;) {
+    const Entry* newer = e->newer;
+    if (e->actor->Evictable()) {
+      Erase(*e);
+      env_.stats.evictions_idle++;
+    }
+    e = newer;
   }
 
   // Memory cap: least recently used first. Actors with writes still in flight stay.
   size_t bytes = 0;
-  for (const Entry& e : lru_) bytes += e.actor->ApproximateBytes();
-  for (auto it = lru_.end(); bytes > env_.options.max_resident_bytes && it != lru_.begin();) {
-    --it;
-    if (!it->actor->Evictable()) continue;
-    bytes -= it->actor->ApproximateBytes();
-    index_.erase(it->actor->key());
-    it = lru_.erase(it);
-    env_.stats.evictions_memory++;
+  for (const Entry* e = newest_; e != nullptr; e = e->older) bytes += ResidentBytes(*e->actor);
+  for (const Entry* e = oldest_; bytes > env_.options.max_resident_bytes && e != nullptr;) {
+    const Entry* newer = e->newer;
+    if (e->actor->Evictable()) {
+      bytes -= ResidentBytes(*e->actor);
+      Erase(*e);
+      env_.stats.evictions_memory++;
+    }
+    e = newer;
   }
   env_.stats.resident = index_.size();
   env_.stats.resident_bytes = bytes;
@@ -52,17 +75,19 @@ void SessionTable::Maintain(std::chrono::steady_clock::time_point now) {
 
 size_t SessionTable::CountUndurable() const {
   size_t n = 0;
-  for (const Entry& e : lru_) n += e.actor->HasUndurableWrites() ? 1 : 0;
+  for (const Entry* e = newest_; e != nullptr; e = e->older) {
+    n += e->actor->HasUndurableWrites() ? 1 : 0;
+  }
   return n;
 }
 
 void SessionTable::ForEach(const std::function<void(SessionActor&)>& fn) const {
-  for (const Entry& e : lru_) fn(*e.actor);
+  for (const Entry* e = newest_; e != nullptr; e = e->older) fn(*e->actor);
 }
 
 void SessionTable::Clear() {
+  newest_ = oldest_ = nullptr;
   index_.clear();
-  lru_.clear();
   env_.stats.resident = 0;
 }
 

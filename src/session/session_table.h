@@ -10,11 +10,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "session/session_actor.h"
 
@@ -35,6 +34,11 @@ class SessionTable {
   void Maintain(std::chrono::steady_clock::time_point now);
 
   size_t size() const { return index_.size(); }
+  // What `actor` costs while resident: SessionActor::ApproximateBytes plus its table entry. The
+  // memory cap and INFO's resident_bytes count this.
+  static size_t ResidentBytes(const SessionActor& actor) {
+    return kEntryBytes + actor.ApproximateBytes();
+  }
   // Number of resident sessions with accepted writes that are not durable yet.
   size_t CountUndurable() const;
   void ForEach(const std::function<void(SessionActor&)>& fn) const;
@@ -42,22 +46,48 @@ class SessionTable {
   void Clear();
 
  private:
+  // One resident session. The entries form the LRU order themselves (an intrusive doubly
+  // linked list, newest first) and live in a hash set keyed by their actor's key: per session
+  // the table makes one allocation and keeps no copy of the key. Unordered sets never move
+  // their elements, so the links stay valid until an entry is erased. The links and the time
+  // are not part of the set's key, hence mutable.
   struct Entry {
     std::shared_ptr<SessionActor> actor;
-    std::chrono::steady_clock::time_point last_used;
+    mutable const Entry* newer = nullptr;
+    mutable const Entry* older = nullptr;
+    mutable std::chrono::steady_clock::time_point last_used;
   };
-  using Lru = std::list<Entry>;  // front = most recently used
-
-  struct StringHash {
+  struct KeyHash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+    size_t operator()(const Entry& e) const { return (*this)(e.actor->key()); }
   };
+  struct KeyEqual {
+    using is_transparent = void;
+    static std::string_view KeyOf(std::string_view key) { return key; }
+    static std::string_view KeyOf(const Entry& e) { return e.actor->key(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return KeyOf(a) == KeyOf(b);
+    }
+  };
+  using Index = std::unordered_set<Entry, KeyHash, KeyEqual>;
 
-  void Touch(Lru::iterator it);
+  // What the table adds per resident session: the set's node (its next pointer, the entry and
+  // the cached hash) with a malloc header, and a bucket pointer.
+  static constexpr size_t kEntryBytes =
+      sizeof(void*) + sizeof(Entry) + sizeof(size_t) + 16 + sizeof(void*);
+
+  void Touch(const Entry& e);
+  void LinkNewest(const Entry& e);
+  void Unlink(const Entry& e);
+  // Takes `e` out of the order and the index, which destroys it.
+  void Erase(const Entry& e);
 
   ActorEnv env_;
-  Lru lru_;
-  std::unordered_map<std::string, Lru::iterator, StringHash, std::equal_to<>> index_;
+  Index index_;
+  const Entry* newest_ = nullptr;  // most recently used
+  const Entry* oldest_ = nullptr;  // least recently used
 };
 
 }  // namespace ds::session

@@ -383,7 +383,7 @@ TEST_F(SessionActorTest, MemoryCapEvictsLeastRecentlyUsedFirst) {
     ASSERT_TRUE(daemon->Sync(key).ok());
   }
   daemon->table.Find("s1");  // s2 is now the least recently used
-  size_t one = daemon->table.Find("s3")->ApproximateBytes();
+  size_t one = SessionTable::ResidentBytes(*daemon->table.Find("s3"));
   daemon->options.max_resident_bytes = 2 * one;
   daemon->table.Maintain(std::chrono::steady_clock::now());
   EXPECT_EQ(daemon->table.size(), 2u);

@@ -1,0 +1,114 @@
+// SmallMap: an ordered map kept as a sorted vector, for the few entries a session's maps hold.
+//
+// Why: a session typically has one view with a handful of keys, and a daemon keeps hundreds of
+// thousands of sessions resident. std::map spends a node per entry: a 32-byte tree header and
+// a malloc header on top of the entry itself. A sorted vector spends one allocation per map and
+// nothing per entry; lookups are binary searches over contiguous memory. Inserting or erasing
+// moves the entries after the position, which is cheap at the sizes the limits allow
+// (Limits::max_keys_per_view, Limits::max_views).
+//
+// It offers the part of std::map's interface the session code uses, with the same meaning
+// (heterogeneous lookup included), except that an insertion or erasure invalidates iterators and
+// references to the other entries.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace ds::session {
+
+template <typename K, typename V>
+class SmallMap {
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using value_type = std::pair<K, V>;
+  using iterator = typename std::vector<value_type>::iterator;
+  using const_iterator = typename std::vector<value_type>::const_iterator;
+
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // How many entries the array has room for (for memory estimates).
+  size_t capacity() const { return entries_.capacity(); }
+  void reserve(size_t n) { entries_.reserve(n); }
+
+  template <typename Key>
+  iterator find(const Key& key) {
+    auto pos = LowerBound(key);
+    return pos != end() && !(key < pos->first) ? pos : end();
+  }
+  template <typename Key>
+  const_iterator find(const Key& key) const {
+    auto pos = LowerBound(key);
+    return pos != end() && !(key < pos->first) ? pos : end();
+  }
+  template <typename Key>
+  const V& at(const Key& key) const {
+    auto pos = find(key);
+    if (pos == end()) throw std::out_of_range("SmallMap::at: no such key");
+    return pos->second;
+  }
+
+  // As std::map::try_emplace: inserts (key, V(args...)) unless `key` is present.
+  template <typename Key, typename... Args>
+  std::pair<iterator, bool> try_emplace(Key&& key, Args&&... args) {
+    auto pos = LowerBound(key);
+    if (pos != end() && !(key < pos->first)) return {pos, false};
+    pos = entries_.emplace(pos, std::piecewise_construct,
+                           std::forward_as_tuple(std::forward<Key>(key)),
+                           std::forward_as_tuple(std::forward<Args>(args)...));
+    return {pos, true};
+  }
+  template <typename Key, typename Value>
+  std::pair<iterator, bool> emplace(Key&& key, Value&& value) {
+    return try_emplace(std::forward<Key>(key), std::forward<Value>(value));
+  }
+  // As std::map::emplace_hint; appending in key order is the fast case the hint is for.
+  template <typename Key, typename Value>
+  iterator emplace_hint(const_iterator hint, Key&& key, Value&& value) {
+    if (hint == end() && (empty() || entries_.back().first < key)) {
+      entries_.emplace_back(std::forward<Key>(key), std::forward<Value>(value));
+      return std::prev(end());
+    }
+    return try_emplace(std::forward<Key>(key), std::forward<Value>(value)).first;
+  }
+  template <typename Key, typename Value>
+  std::pair<iterator, bool> insert_or_assign(Key&& key, Value&& value) {
+    auto [pos, inserted] = try_emplace(std::forward<Key>(key), std::forward<Value>(value));
+    if (!inserted) pos->second = std::forward<Value>(value);
+    return {pos, inserted};
+  }
+
+  iterator erase(const_iterator pos) { return entries_.erase(pos); }
+  // As std::erase_if on a map: removes the entries `pred` holds for; returns how many.
+  template <typename Pred>
+  size_t erase_if(Pred pred) {
+    return std::erase_if(entries_, pred);
+  }
+
+  friend bool operator==(const SmallMap&, const SmallMap&) = default;
+
+ private:
+  template <typename Key>
+  iterator LowerBound(const Key& key) {
+    return std::lower_bound(begin(), end(), key,
+                            [](const value_type& e, const Key& k) { return e.first < k; });
+  }
+  template <typename Key>
+  const_iterator LowerBound(const Key& key) const {
+    return std::lower_bound(begin(), end(), key,
+                            [](const value_type& e, const Key& k) { return e.first < k; });
+  }
+
+  std::vector<value_type> entries_;
+};
+
+}  // namespace ds::session
