@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <string>
 #include <thread>
 
@@ -13,6 +14,13 @@ namespace ds::session {
 namespace {
 
 class StoreExecutorTest : public ::testing::TestWithParam<StoreExecutor::Mode> {};
+
+// Runs `loop` until `done`; the guard keeps run_one() waiting for a completion that a pool
+// thread has not posted yet (without it, an idle io_context stops and run_one() spins).
+void RunUntil(boost::asio::io_context& loop, const bool& done) {
+  auto guard = boost::asio::make_work_guard(loop);
+  while (!done) loop.run_one();
+}
 
 TEST_P(StoreExecutorTest, CompletesOnTheCallersLoopAfterTheCallReturns) {
   store::MemoryStore store;
@@ -31,7 +39,7 @@ TEST_P(StoreExecutorTest, CompletesOnTheCallersLoopAfterTheCallReturns) {
         completed_on = std::this_thread::get_id();
       });
   returned = true;
-  while (!completed) loop.run_one();  // the completion is the only handler posted to `loop`
+  RunUntil(loop, completed);
   EXPECT_EQ(completed_on, std::this_thread::get_id());
 
   // The work really ran against the store.
@@ -54,7 +62,7 @@ TEST_P(StoreExecutorTest, RunsTheWorkOnTheCallingThreadOnlyInInlineMode) {
         return 1;
       },
       [&](int) { completed = true; });
-  while (!completed) loop.run_one();
+  RunUntil(loop, completed);
   if (GetParam() == StoreExecutor::Mode::kInline) {
     EXPECT_EQ(worked_on, std::this_thread::get_id());
   } else {
