@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
 #include <utility>
 
 #include "store/object_file.h"
@@ -17,23 +20,6 @@ namespace ds::store {
 namespace {
 
 using file_names::FanoutDirName;
-
-// Unlinks a temporary file unless released: every failure path of Put cleans up after itself.
-class TempFile {
- public:
-  TempFile(int dir_fd, std::string name) : dir_fd_(dir_fd), name_(std::move(name)) {}
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (!name_.empty()) ::unlinkat(dir_fd_, name_.c_str(), 0);
-  }
-  const std::string& name() const { return name_; }
-  void Release() { name_.clear(); }
-
- private:
-  int dir_fd_;
-  std::string name_;
-};
 
 }  // namespace
 
@@ -69,42 +55,47 @@ Result<int> FileStore::SubdirFd(size_t index, bool create) {
   return fd;
 }
 
-Result<std::string> FileStore::CurrentEtag(int subdir_fd, const std::string& name,
-                                           std::string_view key) {
-  if (subdir_fd < 0) return std::string();
-  UniqueFd fd(::openat(subdir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return std::string();
-    return ErrnoError("open object " + std::string(key), errno);
-  }
-  return object_file::ReadEtag(fd.get(), key);
-}
-
-Status FileStore::CheckCondition(const Location& loc, int subdir_fd,
-                                 const WriteCondition& condition, std::string_view key) {
+Status FileStore::CheckCondition(int object_fd, const WriteCondition& condition,
+                                 std::string_view key) {
   if (condition.kind == WriteCondition::Kind::kNone) return Status::OK();
-  Result<std::string> current = CurrentEtag(subdir_fd, loc.name, key);
-  if (!current.ok()) return current.status();
+  std::string current;  // empty: no object
+  if (object_fd >= 0) {
+    Result<std::string> etag = object_file::ReadEtag(object_fd, key);
+    if (!etag.ok()) return etag.status();
+    current = std::move(*etag);
+  }
   if (condition.kind == WriteCondition::Kind::kCreateOnly) {
-    if (!current->empty()) return Status::PreconditionFailed("object exists: " + std::string(key));
+    if (!current.empty()) return Status::PreconditionFailed("object exists: " + std::string(key));
     return Status::OK();
   }
-  if (current->empty()) {
+  if (current.empty()) {
     return Status::PreconditionFailed("object does not exist: " + std::string(key));
   }
-  if (*current != condition.etag) {
+  if (current != condition.etag) {
     return Status::PreconditionFailed("etag differs: " + std::string(key));
   }
   return Status::OK();
 }
 
-Status FileStore::WriteTemp(const std::string& temp_name, std::string_view etag,
-                            std::string_view data) {
-  const std::string what = dir_ + "/tmp/" + temp_name;
-  UniqueFd fd(
-      ::openat(tmp_fd_.get(), temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd.valid()) return ErrnoError("create " + what, errno);
-  return WriteAll(fd.get(), object_file::Header(etag), data, "write " + what);
+Status FileStore::WriteInPlace(int subdir_fd, const std::string& name, UniqueFd object_fd,
+                               std::string_view etag, std::string_view data, std::string_view key) {
+  const std::string what = "object " + std::string(key);
+  if (!object_fd.valid()) {
+    object_fd = UniqueFd(::openat(subdir_fd, name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    if (!object_fd.valid()) return ErrnoError("create " + what, errno);
+  }
+  struct stat st {};
+  if (::fstat(object_fd.get(), &st) != 0) return ErrnoError("stat " + what, errno);
+  if (Status s = PWriteAll(object_fd.get(), object_file::Header(etag), data, 0, "write " + what);
+      !s.ok()) {
+    return s;
+  }
+  // Only a shorter version needs the truncation: the file is otherwise exactly overwritten.
+  const auto size = static_cast<off_t>(object_file::kHeaderSize + data.size());
+  if (st.st_size > size && ::ftruncate(object_fd.get(), size) != 0) {
+    return ErrnoError("truncate " + what, errno);
+  }
+  return Status::OK();
 }
 
 Status FileStore::CheckNotFailed() {
@@ -132,36 +123,41 @@ Result<Object> FileStore::Get(std::string_view key, std::string_view if_none_mat
   if (!subdir_fd.ok()) return subdir_fd.status();
   if (*subdir_fd < 0) return Status::NotFound(std::string(key));
 
-  // The stripe lock is needed only to open: a writer holds it until its object is durable,
-  // and once open, the file is immutable (writers replace it, never modify it).
-  UniqueFd fd;
+  // The stripe lock is held shared for the whole read: writers overwrite object files in
+  // place under it held exclusively, so a reader holding it sees one complete version, and
+  // only once it is durable (a writer commits its journal record before touching the file).
+  Object object;
+  std::string etag;
+  bool complete = false;
   {
     std::shared_lock lock(stripes_[loc->stripe]);
-    fd = UniqueFd(::openat(*subdir_fd, loc->name.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::openat(*subdir_fd, loc->name.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == ENOENT) return Status::NotFound(std::string(key));
+      return ErrnoError("open object " + std::string(key), errno);
+    }
+    Result<std::string> header_etag = object_file::ReadEtag(fd.get(), key);
+    if (!header_etag.ok()) return header_etag.status();
+    etag = std::move(*header_etag);
+    if (!if_none_match.empty() && if_none_match == etag) {
+      return Status::NotModified(std::string(key));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat object " + std::string(key), errno);
+    // ReadEtag read a whole header, and nobody changes the file while the lock is held.
+    object.data.resize(static_cast<size_t>(st.st_size) - object_file::kHeaderSize);
+    Result<size_t> n =
+        PReadUpTo(fd.get(), object.data.data(), object.data.size(),
+                  static_cast<off_t>(object_file::kHeaderSize), "read object " + std::string(key));
+    if (!n.ok()) return n.status();
+    complete = *n == object.data.size();
   }
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Status::NotFound(std::string(key));
-    return ErrnoError("open object " + std::string(key), errno);
-  }
-  Result<std::string> etag = object_file::ReadEtag(fd.get(), key);
-  if (!etag.ok()) return etag.status();
-  if (!if_none_match.empty() && if_none_match == *etag) {
-    return Status::NotModified(std::string(key));
-  }
-
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat object " + std::string(key), errno);
-  Object object;
-  object.data.resize(static_cast<size_t>(st.st_size) - object_file::kHeaderSize);
-  Result<size_t> n =
-      PReadUpTo(fd.get(), object.data.data(), object.data.size(),
-                static_cast<off_t>(object_file::kHeaderSize), "read object " + std::string(key));
-  if (!n.ok()) return n.status();
-  if (*n != object.data.size() || object_file::ContentEtag(object.data) != *etag) {
+  // Hashed outside the lock: a hand-damaged file or bit rot shows as a mismatch.
+  if (!complete || object_file::ContentEtag(object.data) != etag) {
     return Status::Corruption("file store: object " + std::string(key) +
                               " does not match its etag (" + dir_ + ")");
   }
-  object.etag = std::move(*etag);
+  object.etag = std::move(etag);
   return object;
 }
 
@@ -175,23 +171,21 @@ Result<std::string> FileStore::Put(std::string_view key, std::string_view data,
   Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/true);
   if (!subdir_fd.ok()) return subdir_fd.status();
 
-  // A condition that already fails costs no file and no journal record. Checked again under
-  // the lock below; failing here is linearizable too (the object was in that state during the
-  // call).
-  if (Status s = CheckCondition(*loc, *subdir_fd, condition, key); !s.ok()) return s;
-
-  // The new version's file, written outside any lock and never fsynced: the journal record
-  // is what makes the write durable; the file becomes durable at the next checkpoint, and a
-  // replay rewrites it if a crash comes first.
   const std::string etag = object_file::ContentEtag(data);
-  TempFile temp(tmp_fd_.get(), std::to_string(next_temp_.fetch_add(1)));
-  if (Status s = WriteTemp(temp.name(), etag, data); !s.ok()) return s;
-
   std::unique_lock lock(stripes_[loc->stripe]);
-  if (Status s = CheckCondition(*loc, *subdir_fd, condition, key); !s.ok()) return s;
+  // The current object file, if any: its header is checked against the condition, and the
+  // new version overwrites it in place. Opened under the lock, so that it cannot be unlinked
+  // or replaced meanwhile; not created before the commit, so that a failed or refused write
+  // leaves no trace.
+  UniqueFd object_fd(::openat(*subdir_fd, loc->name.c_str(), O_RDWR | O_CLOEXEC));
+  if (!object_fd.valid() && errno != ENOENT) {
+    return ErrnoError("open object " + std::string(key), errno);
+  }
+  if (Status s = CheckCondition(object_fd.get(), condition, key); !s.ok()) return s;
   // Journaled and committed under the lock, so that records of one key are in the order of
-  // its writes, and so that no Get or conditional Put sees this version before a crash can no
-  // longer take it back.
+  // its writes, and before the object file is touched, so that no Get or conditional Put sees
+  // this version before a crash can no longer take it back, and so that a crash in the middle
+  // of the overwrite below leaves a committed record that replays it.
   Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kPut, key, data});
   if (!ticket.ok()) return ticket.status();
   if (Status s = journal_->Commit(*ticket); !s.ok()) {
@@ -202,20 +196,21 @@ Result<std::string> FileStore::Put(std::string_view key, std::string_view data,
     return Status::OutcomeUnknown("file store: write of " + std::string(key) +
                                   " may or may not be durable: " + s.ToString());
   }
-  if (::renameat(tmp_fd_.get(), temp.name().c_str(), *subdir_fd, loc->name.c_str()) != 0) {
-    // Committed but not applied: the object file shows the previous version while the journal
-    // holds this one, and the next replay will apply it. Serving on would let readers and
-    // conditional writers act on a version the store has already given up, so the store fails
-    // every call from now on (as after an fsync failure: fsyncgate), and a restart replays the
-    // journal and brings files and journal back together. The outcome is unknown to the
-    // caller until then.
-    const Status error = ErrnoError("rename object " + std::string(key) + " into place", errno);
-    Fail(error);
-    return Status::OutcomeUnknown("file store: " + error.message());
+  // No temporary file, no rename, no fsync: see file_store.h for why an object file may be
+  // overwritten in place.
+  if (Status s = WriteInPlace(*subdir_fd, loc->name, std::move(object_fd), etag, data, key);
+      !s.ok()) {
+    // Committed but not applied: the object file shows the previous version, or a torn mix,
+    // while the journal holds this one, and the next replay will apply it. Serving on would
+    // let readers and conditional writers act on a version the store has already given up (or
+    // on a torn file), so the store fails every call from now on (as after an fsync failure:
+    // fsyncgate), and a restart replays the journal and brings files and journal back
+    // together. The outcome is unknown to the caller until then.
+    Fail(s);
+    return Status::OutcomeUnknown("file store: " + s.message());
   }
-  temp.Release();
   if (condition.kind != WriteCondition::Kind::kIfMatch) window_.NoteCreated(loc->name);
-  return etag;  // `ticket` is released here, after the rename: its generation may retire
+  return etag;  // `ticket` is released here, after the write: its generation may retire
 }
 
 // --- Delete ----------------------------------------------------------------------------------
@@ -244,7 +239,7 @@ Status FileStore::Delete(std::string_view key) {
                                   " may or may not be durable: " + s.ToString());
   }
   if (::unlinkat(*subdir_fd, loc->name.c_str(), 0) != 0 && errno != ENOENT) {
-    // Committed but not applied; the same policy as a failed rename in Put.
+    // Committed but not applied; the same policy as a failed overwrite in Put.
     const Status error = ErrnoError("unlink object " + std::string(key), errno);
     Fail(error);
     return Status::OutcomeUnknown("file store: " + error.message());
@@ -256,6 +251,13 @@ Status FileStore::Delete(std::string_view key) {
 FileStore::Stats FileStore::stats() const {
   const FileJournal::Stats journal = journal_->stats();
   return {journal.records, journal.syncs, journal.checkpoints};
+}
+
+std::vector<std::pair<std::string, uint64_t>> FileStore::Metrics() const {
+  const Stats s = stats();
+  return {{"file_journal_records", s.journal_records},
+          {"file_journal_syncs", s.journal_syncs},
+          {"file_checkpoints", s.checkpoints}};
 }
 
 }  // namespace ds::store

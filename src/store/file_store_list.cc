@@ -4,7 +4,8 @@
 // names and the following pages are served from them (list_window.h), so a walk over N objects
 // reads the directories about N / kCapacity times, not once per page. File names sort like
 // their keys (file_names.h), so the scan compares names and never decodes or opens a file;
-// only the entries a page returns are opened, to read their 38-byte header (the etag).
+// only the entries a page returns are opened, to read their 38-byte header (the etag), each
+// under its key's stripe lock held shared, since writers overwrite object files in place.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,12 +108,11 @@ Result<ListPage> FileStore::List(std::string_view prefix, std::string_view conti
     Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
     if (!subdir_fd.ok()) return subdir_fd.status();
     if (*subdir_fd < 0) continue;
-    UniqueFd fd;
-    {
-      // As in Get: never report an object whose write is not yet durable.
-      std::shared_lock lock(stripes_[loc->stripe]);
-      fd = UniqueFd(::openat(*subdir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
-    }
+    // As in Get, the stripe lock is held shared while the entry is read: never report an
+    // object whose write is not yet durable, and never read a header (or a size) while a
+    // writer overwrites the file in place.
+    std::shared_lock lock(stripes_[loc->stripe]);
+    UniqueFd fd(::openat(*subdir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
       if (errno == ENOENT) continue;  // deleted since the scan
       return ErrnoError("open object " + key, errno);
@@ -119,6 +121,7 @@ Result<ListPage> FileStore::List(std::string_view prefix, std::string_view conti
     if (!etag.ok()) return etag.status();
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat object " + key, errno);
+    lock.unlock();
     const uint64_t size = static_cast<uint64_t>(st.st_size) - object_file::kHeaderSize;
     const int64_t mtime_micros =
         static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000 + st.st_mtim.tv_nsec / 1000;

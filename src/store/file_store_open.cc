@@ -142,7 +142,8 @@ Status WriteFormat(int dir_fd, const std::string& dir) {
   return Fsync(dir_fd, "fsync " + dir);
 }
 
-// Deletes the temporary files of writes that were in flight when the previous process stopped.
+// Deletes the temporary files that builds before in-place writes left in PATH/tmp when they
+// stopped in the middle of a write (file_store.h).
 Status EmptyTmpDir(int tmp_fd, const std::string& what) {
   Result<DirStream> stream = OpenDirStream(tmp_fd, ".", what);
   if (!stream.ok()) return stream.status();
@@ -223,9 +224,8 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Option
     if (::syncfs(dir_fd.get()) != 0) return ErrnoError("file store: syncfs " + dir, errno);
   }
 
-  auto store =
-      std::make_unique<FileStore>(PassKey{}, std::move(dir), options, std::move(dir_fd),
-                                  std::move(lock_fd), std::move(*objects_fd), std::move(*tmp_fd));
+  auto store = std::make_unique<FileStore>(PassKey{}, std::move(dir), options, std::move(dir_fd),
+                                           std::move(lock_fd), std::move(*objects_fd));
   uint64_t next_generation = 1;
   if (Status s = store->Recover(journal_fd->get(), &next_generation); !s.ok()) return s;
   Result<std::unique_ptr<FileJournal>> journal =
@@ -240,11 +240,12 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Option
 
 // Replays the journal, before anything is served. Each generation's valid records, oldest
 // generation first, are folded into the final operation per key (later records win), and that
-// operation is applied to the object files: a put writes the object anew (temporary file and
-// rename), a delete unlinks it. Every object changed since the last checkpoint has a record
-// here (a write is renamed into place only after its record is committed, and a generation is
-// deleted only after a syncfs that followed every rename it covers), so rewriting them repairs
-// whatever a power loss did to their unsynced files: empty, short, or the previous version.
+// operation is applied to the object files: a put overwrites the object file in place (created
+// if missing, truncated if longer), a delete unlinks it. Every object changed since the last
+// checkpoint has a record here (a write touches the object file only after its record is
+// committed, and a generation is deleted only after a syncfs that followed every write it
+// covers), so rewriting them repairs whatever a crash or a power loss did to their unsynced
+// files: missing, empty, short, torn in the middle of an overwrite, or the previous version.
 // Then one syncfs makes the repairs durable, and only then are the generations deleted; a crash
 // on the way leaves them in place, and replaying them again gives the same result. A record
 // that was appended but never committed may be replayed or not; its write was never
@@ -283,16 +284,12 @@ Status FileStore::Recover(int journal_fd, uint64_t* next_generation) {
     }
     Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/true);
     if (!subdir_fd.ok()) return subdir_fd.status();
-    const std::string temp_name = std::to_string(next_temp_.fetch_add(1));
-    if (Status s = WriteTemp(temp_name, object_file::ContentEtag(record.value), record.value);
+    // Overwritten in place, as Put does: whatever state the file is in (missing, empty, short,
+    // torn, an older version, longer than this one), it ends up exactly this version.
+    if (Status s = WriteInPlace(*subdir_fd, loc->name, UniqueFd(),
+                                object_file::ContentEtag(record.value), record.value, key);
         !s.ok()) {
-      ::unlinkat(tmp_fd_.get(), temp_name.c_str(), 0);
-      return s;
-    }
-    if (::renameat(tmp_fd_.get(), temp_name.c_str(), *subdir_fd, loc->name.c_str()) != 0) {
-      const int err = errno;
-      ::unlinkat(tmp_fd_.get(), temp_name.c_str(), 0);
-      return ErrnoError("replay: rename object " + std::string(key) + " into place", err);
+      return Status::IOError("replay: " + s.message());
     }
   }
   if (::syncfs(dir_fd_.get()) != 0) return ErrnoError("file store: syncfs " + dir_, errno);
@@ -304,13 +301,12 @@ Status FileStore::Recover(int journal_fd, uint64_t* next_generation) {
 }
 
 FileStore::FileStore(PassKey, std::string dir, const Options& options, UniqueFd dir_fd,
-                     UniqueFd lock_fd, UniqueFd objects_fd, UniqueFd tmp_fd)
+                     UniqueFd lock_fd, UniqueFd objects_fd)
     : dir_(std::move(dir)),
       options_(options),
       dir_fd_(std::move(dir_fd)),
       lock_fd_(std::move(lock_fd)),
-      objects_fd_(std::move(objects_fd)),
-      tmp_fd_(std::move(tmp_fd)) {
+      objects_fd_(std::move(objects_fd)) {
   for (auto& fd : subdir_fds_) fd.store(-1, std::memory_order_relaxed);
 }
 

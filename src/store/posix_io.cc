@@ -38,7 +38,12 @@ Result<DirStream> OpenDirStream(int dir_fd, const char* name, const std::string&
   return DirStream(dir);
 }
 
-Status WriteAll(int fd, std::string_view first, std::string_view second, std::string_view what) {
+namespace {
+
+// Writes `first` then `second`, at the current offset of `fd` when `offset` < 0, else at
+// `offset`; retries EINTR and short writes.
+Status WriteTwo(int fd, std::string_view first, std::string_view second, off_t offset,
+                std::string_view what) {
   iovec iov[2];
   iov[0] = {const_cast<char*>(first.data()), first.size()};
   iov[1] = {const_cast<char*>(second.data()), second.size()};
@@ -48,11 +53,13 @@ Status WriteAll(int fd, std::string_view first, std::string_view second, std::st
       ++index;
       continue;
     }
-    ssize_t n = ::writev(fd, &iov[index], 2 - index);
+    ssize_t n = offset < 0 ? ::writev(fd, &iov[index], 2 - index)
+                           : ::pwritev(fd, &iov[index], 2 - index, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError(what, errno);
     }
+    if (offset >= 0) offset += static_cast<off_t>(n);
     auto written = static_cast<size_t>(n);
     while (index < 2 && written >= iov[index].iov_len) {
       written -= iov[index].iov_len;
@@ -64,6 +71,17 @@ Status WriteAll(int fd, std::string_view first, std::string_view second, std::st
     }
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status WriteAll(int fd, std::string_view first, std::string_view second, std::string_view what) {
+  return WriteTwo(fd, first, second, /*offset=*/-1, what);
+}
+
+Status PWriteAll(int fd, std::string_view first, std::string_view second, off_t offset,
+                 std::string_view what) {
+  return WriteTwo(fd, first, second, offset, what);
 }
 
 Status PWriteAll(int fd, std::string_view data, off_t offset, std::string_view what) {

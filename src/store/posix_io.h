@@ -64,6 +64,10 @@ Status WriteAll(int fd, std::string_view first, std::string_view second, std::st
 // Writes all of `data` at `offset` of `fd`.
 Status PWriteAll(int fd, std::string_view data, off_t offset, std::string_view what);
 
+// Writes `first` then `second` at `offset` of `fd` (one pwritev when possible).
+Status PWriteAll(int fd, std::string_view first, std::string_view second, off_t offset,
+                 std::string_view what);
+
 // Reads up to `n` bytes at `offset` into `buf`; fewer only at end of file.
 Result<size_t> PReadUpTo(int fd, char* buf, size_t n, off_t offset, std::string_view what);
 
