@@ -57,7 +57,6 @@ Server::Server(const config::Config& config, store::Store& store, Logger& logger
       owned_clock_(std::move(owned_clock)),
       clock_(clock != nullptr ? *clock : *owned_clock_),
       executor_(store, config.store_threads, session::StoreExecutor::ModeFor(store)),
-      write_path_(executor_),
       acceptor_(control_loop_),
       shutdown_timer_(control_loop_),
       sweeper_(
@@ -70,8 +69,9 @@ Server::Server(const config::Config& config, store::Store& store, Logger& logger
           logger_) {
   size_t n = ShardCount(config);
   for (size_t i = 0; i < n; ++i) {
+    write_paths_.push_back(session::MakeWritePath(executor_));
     shards_.push_back(std::make_unique<Shard>(
-        i, Shard::Deps{executor_, write_path_, clock_, session_options_, logger_}));
+        i, Shard::Deps{executor_, *write_paths_.back(), clock_, session_options_, logger_}));
   }
 }
 

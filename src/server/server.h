@@ -92,7 +92,8 @@ class Server {
   // go before the shards, because a pending accept holds a socket that belongs to a shard's
   // loop; the store executor's threads are joined (StopShards) before anything goes.
   session::StoreExecutor executor_;
-  session::DirectWritePath write_path_;
+  // One per shard (a BatchingWritePath collects one loop's writes), indexed like shards_.
+  std::vector<std::unique_ptr<session::WritePath>> write_paths_;
   std::vector<std::unique_ptr<Shard>> shards_;
 
   boost::asio::io_context control_loop_{1};

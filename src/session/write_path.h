@@ -1,10 +1,13 @@
 // WritePath: how a session's accepted state travels to the store.
 //
-// This is the seam SPEC §9 asks for. Today DirectWritePath issues one conditional PUT per flush
-// of one session (coalesced by the actor: at most one write in flight per session). The planned
-// next step — a write-ahead log in the object store that group-commits many sessions' changes
-// per PUT and writes per-session snapshots lazily — replaces this one component; the session
-// actor and the stores stay as they are.
+// This is the seam SPEC §9 asks for. DirectWritePath issues one conditional PUT per flush of
+// one session (coalesced by the actor: at most one write in flight per session), concurrently
+// on the store threads: right for S3, where each request is a round trip. BatchingWritePath
+// hands a shard's flushes to the store in batches, one per turn of the shard's loop: right for
+// the file store, which makes a whole batch durable with one journal commit
+// (Store::PrefersBatchedWrites). The planned next step for object stores — a write-ahead log
+// in the bucket that group-commits many sessions' changes per PUT — is a third implementation;
+// the session actor and the stores stay as they are.
 //
 // Contract: Write/Remove complete exactly once, on `loop`. A Write's result is the object's new
 // etag, or PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write
@@ -12,8 +15,13 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "session/store_executor.h"
@@ -55,5 +63,77 @@ class DirectWritePath final : public WritePath {
  private:
   StoreExecutor& executor_;
 };
+
+// Writes of one shard, collected during a turn of its loop and handed to the store as one
+// PutBatch on a store thread: one hand-off and one journal commit for the batch, instead of one
+// of each per session. Used from one loop only (each shard has its own); removals are rare and
+// go directly.
+class BatchingWritePath final : public WritePath {
+ public:
+  // A batch is cut at this many writes, so that one batch never holds the store's key locks
+  // for long; the rest wait for the next.
+  static constexpr size_t kMaxBatch = 256;
+
+  explicit BatchingWritePath(StoreExecutor& executor) : executor_(executor) {}
+
+  void Write(boost::asio::io_context& loop, std::string key, std::string bytes,
+             store::WriteCondition condition,
+             std::function<void(Result<std::string>)> done) override {
+    pending_.push_back({std::move(key), std::move(bytes), std::move(condition), std::move(done)});
+    // The first write of a batch schedules its dispatch behind the handlers already queued,
+    // so that the flushes of this whole turn of the loop join it.
+    if (pending_.size() == 1) boost::asio::post(loop, [this, &loop] { Dispatch(loop); });
+  }
+
+  void Remove(boost::asio::io_context& loop, std::string key,
+              std::function<void(Status)> done) override {
+    executor_.Run<Status>(
+        loop, [key = std::move(key)](store::Store& s) { return s.Delete(key); }, std::move(done));
+  }
+
+ private:
+  struct PendingWrite {
+    std::string key;
+    std::string bytes;
+    store::WriteCondition condition;
+    std::function<void(Result<std::string>)> done;
+  };
+  using Batch = std::vector<PendingWrite>;
+
+  void Dispatch(boost::asio::io_context& loop) {
+    while (!pending_.empty()) {
+      auto batch = std::make_shared<Batch>();
+      if (pending_.size() <= kMaxBatch) {
+        batch->swap(pending_);
+      } else {
+        batch->assign(std::make_move_iterator(pending_.begin()),
+                      std::make_move_iterator(pending_.begin() + kMaxBatch));
+        pending_.erase(pending_.begin(), pending_.begin() + kMaxBatch);
+      }
+      executor_.Run<std::vector<Result<std::string>>>(
+          loop,
+          [batch](store::Store& s) {
+            std::vector<store::PutRequest> puts;
+            puts.reserve(batch->size());
+            for (const PendingWrite& w : *batch) puts.push_back({w.key, w.bytes, w.condition});
+            return s.PutBatch(puts);
+          },
+          [batch](std::vector<Result<std::string>> results) {
+            for (size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
+          });
+    }
+  }
+
+  StoreExecutor& executor_;
+  Batch pending_;  // writes of the current turn, not yet dispatched
+};
+
+// The write path a shard uses with `executor`'s store.
+inline std::unique_ptr<WritePath> MakeWritePath(StoreExecutor& executor) {
+  if (executor.store().PrefersBatchedWrites()) {
+    return std::make_unique<BatchingWritePath>(executor);
+  }
+  return std::make_unique<DirectWritePath>(executor);
+}
 
 }  // namespace ds::session

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -165,52 +167,143 @@ Result<Object> FileStore::Get(std::string_view key, std::string_view if_none_mat
 
 Result<std::string> FileStore::Put(std::string_view key, std::string_view data,
                                    const WriteCondition& condition) {
-  if (Status s = CheckNotFailed(); !s.ok()) return s;
-  Result<Location> loc = Locate(key);
-  if (!loc.ok()) return loc.status();
-  Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/true);
-  if (!subdir_fd.ok()) return subdir_fd.status();
+  std::vector<Result<std::string>> results = PutBatch({PutRequest{key, data, condition}});
+  return std::move(results.front());
+}
 
-  const std::string etag = object_file::ContentEtag(data);
-  std::unique_lock lock(stripes_[loc->stripe]);
-  // The current object file, if any: its header is checked against the condition, and the
-  // new version overwrites it in place. Opened under the lock, so that it cannot be unlinked
-  // or replaced meanwhile; not created before the commit, so that a failed or refused write
-  // leaves no trace.
-  UniqueFd object_fd(::openat(*subdir_fd, loc->name.c_str(), O_RDWR | O_CLOEXEC));
-  if (!object_fd.valid() && errno != ENOENT) {
-    return ErrnoError("open object " + std::string(key), errno);
+std::vector<Result<std::string>> FileStore::PutBatch(const std::vector<PutRequest>& puts) {
+  // A write of the batch, from locating its file to its result.
+  struct Write {
+    const PutRequest* put = nullptr;
+    Location loc;
+    int subdir_fd = -1;
+    std::string etag;
+    UniqueFd object_fd;                         // the current object file, if any
+    std::optional<FileJournal::Ticket> ticket;  // set once its record is appended
+    Status error;                               // why it was not made
+  };
+  std::vector<Write> writes(puts.size());
+  // Result i: the etag of a write made, else why not.
+  const auto results_of = [](std::vector<Write>& ws) {
+    std::vector<Result<std::string>> results;
+    results.reserve(ws.size());
+    for (Write& w : ws) {
+      if (w.error.ok()) {
+        results.emplace_back(std::move(w.etag));
+      } else {
+        results.emplace_back(std::move(w.error));
+      }
+    }
+    return results;
+  };
+  std::vector<size_t> stripes;
+  stripes.reserve(puts.size());
+  for (size_t i = 0; i < puts.size(); ++i) {
+    Write& w = writes[i];
+    w.put = &puts[i];
+    if (Status s = CheckNotFailed(); !s.ok()) {
+      w.error = s;
+      continue;
+    }
+    Result<Location> loc = Locate(w.put->key);
+    if (!loc.ok()) {
+      w.error = loc.status();
+      continue;
+    }
+    w.loc = std::move(*loc);
+    Result<int> subdir_fd = SubdirFd(w.loc.subdir, /*create=*/true);
+    if (!subdir_fd.ok()) {
+      w.error = subdir_fd.status();
+      continue;
+    }
+    w.subdir_fd = *subdir_fd;
+    w.etag = object_file::ContentEtag(w.put->data);
+    stripes.push_back(w.loc.stripe);
   }
-  if (Status s = CheckCondition(object_fd.get(), condition, key); !s.ok()) return s;
-  // Journaled and committed under the lock, so that records of one key are in the order of
-  // its writes, and before the object file is touched, so that no Get or conditional Put sees
-  // this version before a crash can no longer take it back, and so that a crash in the middle
-  // of the overwrite below leaves a committed record that replays it.
-  Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kPut, key, data});
-  if (!ticket.ok()) return ticket.status();
-  if (Status s = journal_->Commit(*ticket); !s.ok()) {
-    // The record may or may not have reached the disk: a replay may apply it, or not. Until
-    // the restart that decides, the store fails every call (see Fail), and the caller re-reads
-    // after it.
+  // Every stripe of the batch, each once and in ascending order: two batches that share
+  // stripes take them in the same order, so they cannot deadlock; Get, List and Delete hold
+  // one stripe at a time.
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<StripeLock>> locks;
+  locks.reserve(stripes.size());
+  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
+
+  // Under the locks: check each condition against the current object file (opened now, so
+  // that it cannot be unlinked or replaced meanwhile; not created before the commit, so that
+  // a failed or refused write leaves no trace) and journal the writes that pass. Records of
+  // one key are thereby in the order of its writes.
+  const FileJournal::Ticket* last = nullptr;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    Write& w = writes[i];
+    if (w.subdir_fd < 0) continue;
+    const std::string_view key = w.put->key;
+    for (size_t j = 0; j < i; ++j) {
+      if (writes[j].subdir_fd >= 0 && writes[j].put->key == key) {
+        w.error = Status::InvalidArgument("file store: key " + std::string(key) +
+                                          " appears twice in one batch");
+        break;
+      }
+    }
+    if (!w.error.ok()) continue;
+    w.object_fd = UniqueFd(::openat(w.subdir_fd, w.loc.name.c_str(), O_RDWR | O_CLOEXEC));
+    if (!w.object_fd.valid() && errno != ENOENT) {
+      w.error = ErrnoError("open object " + std::string(key), errno);
+      continue;
+    }
+    if (Status s = CheckCondition(w.object_fd.get(), w.put->condition, key); !s.ok()) {
+      w.error = s;
+      continue;
+    }
+    Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kPut, key, w.put->data});
+    if (!ticket.ok()) {
+      w.error = ticket.status();
+      continue;
+    }
+    w.ticket.emplace(std::move(*ticket));
+    last = &*w.ticket;
+  }
+  if (last == nullptr) return results_of(writes);
+
+  // One commit covers every record appended before the last one. It comes before any object
+  // file is touched, so that no Get or conditional Put sees a version that a crash could
+  // still take back, and so that a crash in the middle of an overwrite below leaves a
+  // committed record that replays it.
+  if (Status s = journal_->Commit(*last); !s.ok()) {
+    // The records may or may not have reached the disk: a replay may apply them, or not.
+    // Until the restart that decides, the store fails every call (see Fail), and the callers
+    // re-read after it.
     Fail(s);
-    return Status::OutcomeUnknown("file store: write of " + std::string(key) +
-                                  " may or may not be durable: " + s.ToString());
+    for (Write& w : writes) {
+      if (!w.ticket) continue;
+      w.error = Status::OutcomeUnknown("file store: write of " + std::string(w.put->key) +
+                                       " may or may not be durable: " + s.ToString());
+    }
+    return results_of(writes);
   }
-  // No temporary file, no rename, no fsync: see file_store.h for why an object file may be
-  // overwritten in place.
-  if (Status s = WriteInPlace(*subdir_fd, loc->name, std::move(object_fd), etag, data, key);
-      !s.ok()) {
-    // Committed but not applied: the object file shows the previous version, or a torn mix,
-    // while the journal holds this one, and the next replay will apply it. Serving on would
-    // let readers and conditional writers act on a version the store has already given up (or
-    // on a torn file), so the store fails every call from now on (as after an fsync failure:
-    // fsyncgate), and a restart replays the journal and brings files and journal back
-    // together. The outcome is unknown to the caller until then.
-    Fail(s);
-    return Status::OutcomeUnknown("file store: " + s.message());
+  for (Write& w : writes) {
+    if (!w.ticket) continue;
+    // No temporary file, no rename, no fsync: see file_store.h for why an object file may be
+    // overwritten in place.
+    Status s = WriteInPlace(w.subdir_fd, w.loc.name, std::move(w.object_fd), w.etag, w.put->data,
+                            w.put->key);
+    if (!s.ok()) {
+      // Committed but not applied: the object file shows the previous version, or a torn mix,
+      // while the journal holds this one, and the next replay will apply it. Serving on would
+      // let readers and conditional writers act on a version the store has already given up
+      // (or on a torn file), so the store fails every call from now on (as after an fsync
+      // failure: fsyncgate), and a restart replays the journal and brings files and journal
+      // back together. The outcome is unknown to the caller until then.
+      Fail(s);
+      w.error = Status::OutcomeUnknown("file store: " + s.message());
+      continue;
+    }
+    if (w.put->condition.kind != WriteCondition::Kind::kIfMatch) window_.NoteCreated(w.loc.name);
   }
-  if (condition.kind != WriteCondition::Kind::kIfMatch) window_.NoteCreated(loc->name);
-  return etag;  // `ticket` is released here, after the write: its generation may retire
+  // The locks go first (declared last), then the tickets with `writes`: a generation may
+  // retire once every object write of its records has been made.
+  locks.clear();
+  return results_of(writes);
 }
 
 // --- Delete ----------------------------------------------------------------------------------

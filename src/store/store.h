@@ -49,6 +49,13 @@ struct WriteCondition {
   static WriteCondition IfMatch(std::string etag) { return {Kind::kIfMatch, std::move(etag)}; }
 };
 
+// One write of a PutBatch.
+struct PutRequest {
+  std::string_view key;
+  std::string_view data;
+  WriteCondition condition;
+};
+
 struct ListEntry {
   std::string key;
   std::string etag;
@@ -79,6 +86,20 @@ class Store {
                                   const WriteCondition& condition) = 0;
 
   virtual Status Delete(std::string_view key) = 0;
+
+  // Several Puts of distinct keys at once: result i is what Put(puts[i]) would have returned.
+  // Each write is durable when the call returns, as with Put. A store that can make many
+  // writes durable together (the file store: one journal commit for the whole batch)
+  // overrides this and PrefersBatchedWrites; by default the writes are made one by one.
+  virtual std::vector<Result<std::string>> PutBatch(const std::vector<PutRequest>& puts) {
+    std::vector<Result<std::string>> results;
+    results.reserve(puts.size());
+    for (const PutRequest& put : puts) results.push_back(Put(put.key, put.data, put.condition));
+    return results;
+  }
+  // True when PutBatch is cheaper than the same Puts made concurrently: the daemon then hands
+  // each shard's writes to the store in batches (session/write_path.h).
+  virtual bool PrefersBatchedWrites() const { return false; }
 
   // At most `max_keys` entries (> 0) with keys starting with `prefix`, in byte order.
   virtual Result<ListPage> List(std::string_view prefix, std::string_view continuation,
