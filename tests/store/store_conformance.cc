@@ -104,6 +104,39 @@ TEST_P(StoreConformanceTest, UnconditionalPutOverwrites) {
   EXPECT_EQ(got->etag, *second);
 }
 
+// A batch gives each write the result it would have had as a Put of its own.
+TEST_P(StoreConformanceTest, PutBatchGivesEachWriteThePutsResult) {
+  ASSERT_TRUE(IsOk(store().Put("b-exists", "old", WriteCondition::None())));
+  Result<std::string> current = store().Put("b-match", "old", WriteCondition::None());
+  ASSERT_TRUE(IsOk(current));
+
+  std::vector<PutRequest> batch = {
+      {"b-new", "a", WriteCondition::CreateOnly()},
+      {"b-exists", "b", WriteCondition::CreateOnly()},      // exists: refused
+      {"b-match", "c", WriteCondition::IfMatch(*current)},  // matches: made
+      {"b-gone", "d", WriteCondition::IfMatch(*current)},   // no such object: refused
+      {"b-plain", "e", WriteCondition::None()},
+  };
+  std::vector<Result<std::string>> results = store().PutBatch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_TRUE(IsOk(results[0]));
+  EXPECT_EQ(CodeOf(results[1]), StatusCode::kPreconditionFailed);
+  EXPECT_TRUE(IsOk(results[2]));
+  EXPECT_EQ(CodeOf(results[3]), StatusCode::kPreconditionFailed);
+  EXPECT_TRUE(IsOk(results[4]));
+
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"b-new", "a"}, {"b-exists", "old"}, {"b-match", "c"}, {"b-plain", "e"}};
+  for (const auto& [key, data] : expected) {
+    Result<Object> got = store().Get(key);
+    ASSERT_TRUE(IsOk(got)) << key;
+    EXPECT_EQ(got->data, data) << key;
+  }
+  EXPECT_EQ(store().Get("b-new")->etag, *results[0]);
+  EXPECT_EQ(store().Get("b-match")->etag, *results[2]);
+  EXPECT_EQ(CodeOf(store().Get("b-gone")), StatusCode::kNotFound);
+}
+
 TEST_P(StoreConformanceTest, EmptyKeyIsInvalidArgument) {
   EXPECT_EQ(CodeOf(store().Put("", "x", WriteCondition::None())), StatusCode::kInvalidArgument);
   EXPECT_EQ(CodeOf(store().Get("")), StatusCode::kInvalidArgument);
