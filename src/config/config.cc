@@ -182,7 +182,7 @@ const std::vector<Option>& Options() {
        SetSize(&Config::max_request_bytes)},
       {"shards", "Worker threads, each owning a share of the sessions (default: one per core)",
        SetCount(&Config::shards)},
-      {"store-threads", "Store requests in flight at once (default 64)",
+      {"store-threads", "Store requests in flight at once (default 16)",
        SetCount(&Config::store_threads)},
       {"writer-id", "Name written into stored objects (default hostname:pid)",
        SetString(&Config::writer_id)},

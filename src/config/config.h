@@ -33,7 +33,7 @@ struct Config {
   // Engine
   std::string store = "memory:";
   size_t shards = 0;  // 0: one per CPU core
-  size_t store_threads = 64;
+  size_t store_threads = 16;
   std::string writer_id;  // default: <hostname>:<pid>
 
   // Sessions (SPEC §3)
