@@ -175,7 +175,7 @@ void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, 
     return;
   }
   conn.shard().SendTo(owner, [&owner, key = std::string(session_key), op = std::move(op),
-                               reply = std::move(reply)]() mutable {
+                              reply = std::move(reply)]() mutable {
     op(owner, std::string_view(key), std::move(reply));
   });
 }

@@ -146,7 +146,8 @@ Status FileJournal::RemoveGenerations(int dir_fd, const std::vector<uint64_t>& g
   for (uint64_t number : generations) {
     const std::string name = GenerationName(number);
     if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
-      return ErrnoError("unlink " + what + "/" + name, errno);
+      const int err = errno;
+      return ErrnoError(std::string("unlink ").append(what).append("/").append(name), err);
     }
     if (Status s = Fsync(dir_fd, "fsync " + what); !s.ok()) return s;
   }

@@ -32,7 +32,7 @@ TEST_P(StoreExecutorTest, CompletesOnTheCallersLoopAfterTheCallReturns) {
   std::thread::id completed_on;
   executor.Run<Result<std::string>>(
       loop, [](store::Store& s) { return s.Put("k", "v", store::WriteCondition::None()); },
-      [&](Result<std::string> etag) {
+      [&](const Result<std::string>& etag) {
         EXPECT_TRUE(returned) << "completion ran inside Run";
         EXPECT_TRUE(etag.ok()) << etag.status().ToString();
         completed = true;
