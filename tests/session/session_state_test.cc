@@ -9,38 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "mutations.h"
+
 namespace ds::session {
 namespace {
 
-using Entries = std::vector<std::pair<std::string, std::string>>;
+using test::Drop;
+using test::Entries;
+using test::Reset;
+using test::Stash;
 using Outcome = RecoverReply::Outcome;
-
-Mutation Stash(std::string view, int64_t vsn, Entries entries, Micros at) {
-  Mutation m;
-  m.kind = Mutation::Kind::kStash;
-  m.view = std::move(view);
-  m.vsn = vsn;
-  m.entries = std::move(entries);
-  m.at = at;
-  return m;
-}
-
-Mutation Drop(std::string view, std::vector<std::string> keys, Micros at) {
-  Mutation m;
-  m.kind = Mutation::Kind::kDrop;
-  m.view = std::move(view);
-  m.keys = std::move(keys);
-  m.at = at;
-  return m;
-}
-
-Mutation Reset(std::string view, Micros at) {
-  Mutation m;
-  m.kind = Mutation::Kind::kReset;
-  m.view = std::move(view);
-  m.at = at;
-  return m;
-}
 
 Mutation Touch(Micros at) {
   Mutation m;
