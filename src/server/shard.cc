@@ -23,10 +23,7 @@ Shard::~Shard() { StopAndJoin(); }
 
 void Shard::Start() {
   ScheduleMaintenance();
-  thread_ = std::thread([this] {
-    thread_id_ = std::this_thread::get_id();
-    loop_.run();
-  });
+  thread_ = std::thread([this] { loop_.run(); });
 }
 
 void Shard::StopAndJoin() {

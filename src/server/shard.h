@@ -12,7 +12,6 @@
 // (a pipelined read of 16 requests becomes one wake-up, not 16).
 #pragma once
 
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -54,7 +53,6 @@ class Shard {
   void Start();
   // Stops the loop (pending handlers are abandoned) and joins the thread.
   void StopAndJoin();
-  bool InThisThread() const { return std::this_thread::get_id() == thread_id_.load(); }
 
   // --- Used only on this shard's thread -------------------------------------------------
   session::SessionTable& sessions() { return sessions_; }
@@ -80,7 +78,6 @@ class Shard {
   boost::asio::io_context loop_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
-  std::atomic<std::thread::id> thread_id_{};
 
   session::SessionStats session_stats_;
   CommandStats command_stats_;

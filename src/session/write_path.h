@@ -74,7 +74,7 @@ class BatchingWritePath final : public WritePath {
   // for long; the rest wait for the next.
   static constexpr size_t kMaxBatch = 256;
 
-  explicit BatchingWritePath(StoreExecutor& executor) : executor_(executor) {}
+  explicit BatchingWritePath(StoreExecutor& executor) : executor_(executor), direct_(executor) {}
 
   void Write(boost::asio::io_context& loop, std::string key, std::string bytes,
              store::WriteCondition condition,
@@ -87,8 +87,7 @@ class BatchingWritePath final : public WritePath {
 
   void Remove(boost::asio::io_context& loop, std::string key,
               std::function<void(Status)> done) override {
-    executor_.Run<Status>(
-        loop, [key = std::move(key)](store::Store& s) { return s.Delete(key); }, std::move(done));
+    direct_.Remove(loop, std::move(key), std::move(done));
   }
 
  private:
@@ -125,7 +124,8 @@ class BatchingWritePath final : public WritePath {
   }
 
   StoreExecutor& executor_;
-  Batch pending_;  // writes of the current turn, not yet dispatched
+  DirectWritePath direct_;  // for removals
+  Batch pending_;           // writes of the current turn, not yet dispatched
 };
 
 // The write path a shard uses with `executor`'s store.
