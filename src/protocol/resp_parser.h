@@ -63,6 +63,7 @@ class RequestParser {
     size_t length;
   };
 
+  bool ParseWholeRequest(std::string_view buffer);
   State ParseInline(std::string_view buffer);
   State ParseArrayHeader(std::string_view buffer);
   State ParseBulkHeader(std::string_view buffer);

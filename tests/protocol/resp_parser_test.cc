@@ -519,5 +519,32 @@ TEST(LinearityTest, BulkHeaderFastPathMatchesTheGeneralPath) {
   }
 }
 
+// Parse takes a whole plain request in one pass (ParseWholeRequest) and everything else through
+// the state machine; fed whole (fast path) and byte by byte (never the fast path), every input
+// must give the same requests, errors and bytes_examined().
+TEST(LinearityTest, WholeRequestFastPathMatchesTheStateMachine) {
+  const ParserLimits limits{.max_args = 3, .max_bulk_bytes = 1000};
+  for (const std::string& input : std::vector<std::string>{
+           "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n",
+           "*2\r\n$3\r\nGET\r\n$0\r\n\r\n",                       // empty argument: state machine
+           "*0\r\n*-1\r\n\r\n*1\r\n$4\r\nPING\r\n",               // skipped empty requests first
+           "*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n",  // over max_args
+           "*03\r\n$1\r\na\r\n",                                  // leading zero
+           "*1\r\n$01\r\na\r\n",                                  // leading zero in a length
+           "*1\r\n$1001\r\n",                                     // over max_bulk_bytes
+           "*1\r\n$3\r\nabcd\r\n",                                // body longer than announced
+           "*1\r\n$3\r\nab\r\n\r\n",                              // body shorter than announced
+           "*2\r\n$1\r\na\r\n:1\r\n",                             // not a bulk string
+           "*1\n$1\r\na\r\n",                                     // bare LF after the count
+           "*1\r\n$1\ra\r\n",                                     // bare CR after a length
+           "*1\r\n$1\r\na\n\n",                                   // body not ended by CRLF
+           "*2\r\n$1\r\na\r\n",                                   // incomplete: an argument missing
+       }) {
+    SCOPED_TRACE(::testing::PrintToString(input));
+    ExpectChunkingIrrelevant(input, limits);
+    EXPECT_EQ(Examined(input, /*bytewise=*/false), Examined(input, /*bytewise=*/true));
+  }
+}
+
 }  // namespace
 }  // namespace ds::protocol
