@@ -290,6 +290,25 @@ TEST(WriteJson, StringsAreEscapedMinimallyAsErlangDoes) {
   EXPECT_EQ(out, R"(x"a\"b")");
 }
 
+// AppendJsonString checks eight bytes at a time for bytes that need an escape; every byte
+// value, at every position of the words and of the tail, must be found (or passed) exactly as
+// the byte-at-a-time definition says.
+TEST(WriteJson, EveryByteAtEveryPositionIsEscapedOrNot) {
+  for (int c = 0; c < 256; ++c) {
+    const bool escaped = c < 0x20 || c == '"' || c == '\\';
+    for (size_t at = 0; at < 17; ++at) {
+      std::string s(17, 'a');
+      s[at] = static_cast<char>(c);
+      std::string out;
+      AppendJsonString(s, out);
+      EXPECT_EQ(out.size() != s.size() + 2, escaped) << "byte " << c << " at " << at;
+      if (!escaped) {
+        EXPECT_EQ(out, "\"" + s + "\"") << "byte " << c << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(WriteJson, AppendJsonAppends) {
   std::string out = "prefix:";
   AppendJson(*ParseJson(R"({"k":[true,false,null]})"), out);

@@ -135,6 +135,24 @@ TEST(EnvelopeTest, ExtremeTimesAndVersionsRoundTrip) {
   EXPECT_EQ(*r, s);
 }
 
+// Integers are written by a routine of the envelope's own; around every digit count and at
+// the ends of the range it must write what std::to_string writes.
+TEST(EnvelopeTest, IntegersAreWrittenAsDecimalText) {
+  std::vector<int64_t> values = {0, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max()};
+  for (int64_t p = 1; p <= 1000000000000000000; p *= 10) {
+    for (int64_t v : {p - 1, p, p + 1}) {
+      values.push_back(v);
+      values.push_back(-v);
+    }
+  }
+  for (int64_t v : values) {
+    SessionState s;
+    s.Apply(Stash("V", v, {{"k", "1"}}, 1));
+    EXPECT_NE(s.Encode("w").find("\"vsn\":" + std::to_string(v) + ","), std::string::npos) << v;
+  }
+}
+
 // =============================================================================================
 // Round trip
 
