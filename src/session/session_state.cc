@@ -86,6 +86,9 @@ size_t SliceDataBytes(std::string_view view, const Slice& slice) {
 
 std::string Size(size_t n) { return std::to_string(n); }
 
+// Up to this many keys in one stash, repeated keys are found by comparing pairs.
+constexpr size_t kMaxPairwiseKeys = 16;
+
 }  // namespace
 
 size_t StringHeapBytes(const std::string& s) {
@@ -140,8 +143,6 @@ Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
                          " (max_view_bytes); raise --max-view-bytes or use a shorter name");
   }
 
-  // Last occurrence of a key wins, as in Apply().
-  std::map<std::string_view, std::string_view> incoming;
   for (const auto& [key, json] : m.entries) {
     if (key.empty()) {
       return Status::InvalidArgument("empty key in stash to view " + QuoteName(m.view) +
@@ -164,8 +165,25 @@ Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
                            Size(limits.max_value_bytes) +
                            " (max_value_bytes); raise --max-value-bytes or stash less");
     }
-    incoming.insert_or_assign(key, json);
   }
+  // Last occurrence of a key wins, as in Apply(). Stashes carry a handful of keys, so later
+  // duplicates are found pairwise rather than through a map built for every stash.
+  std::map<std::string_view, std::string_view> deduplicated;
+  auto for_each_incoming = [&](auto&& fn) {
+    const auto& entries = m.entries;
+    if (entries.size() > kMaxPairwiseKeys) {
+      for (const auto& [key, json] : entries) deduplicated.insert_or_assign(key, json);
+      for (const auto& [key, json] : deduplicated) fn(key, json);
+      return;
+    }
+    for (size_t i = 0; i < entries.size(); ++i) {
+      bool repeated_later = false;
+      for (size_t j = i + 1; j < entries.size() && !repeated_later; ++j) {
+        repeated_later = entries[j].first == entries[i].first;
+      }
+      if (!repeated_later) fn(entries[i].first, entries[i].second);
+    }
+  };
 
   // The target slice before and after.
   auto it = views_.find(m.view);
@@ -178,16 +196,16 @@ Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
     if (slice != nullptr && m.at < slice->vsn_at) return Status::OK();  // discarded by Apply
     // A new slice, or the old shape replaced wholesale (without keys deleted after `m.at`).
     view_bytes_after = m.view.size();
-    for (const auto& [key, json] : incoming) {
-      if (m.at < DeletedAt(m.view, key)) continue;
+    for_each_incoming([&](std::string_view key, std::string_view json) {
+      if (m.at < DeletedAt(m.view, key)) return;
       keys_after++;
       view_bytes_after += key.size() + json.size();
-    }
+    });
   } else {
     keys_after = keys_before;
     view_bytes_after = view_bytes_before;
-    for (const auto& [key, json] : incoming) {
-      if (m.at < DeletedAt(m.view, key)) continue;  // a newer deletion wins, as in Apply
+    for_each_incoming([&](std::string_view key, std::string_view json) {
+      if (m.at < DeletedAt(m.view, key)) return;  // a newer deletion wins, as in Apply
       auto stored = slice->data.find(key);
       if (stored == slice->data.end()) {
         keys_after++;
@@ -195,7 +213,7 @@ Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
       } else if (m.at >= stored->second.written_at) {
         view_bytes_after = view_bytes_after - stored->second.json.size() + json.size();
       }
-    }
+    });
   }
   if (keys_after == 0) view_bytes_after = 0;  // an empty slice is removed
 

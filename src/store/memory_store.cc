@@ -21,13 +21,14 @@ Status EmptyKeyError() {
 }  // namespace
 
 bool MemoryStore::BeginOperation(Operation op, bool conditional_put, QueuedFault* out) {
-  ++counts_[op];
-  auto it = faults_.find(op);
-  if (it == faults_.end() || it->second.empty()) return false;
-  const QueuedFault& head = it->second.front();
+  const auto i = static_cast<size_t>(op);
+  ++counts_[i];
+  std::deque<QueuedFault>& queued = faults_[i];
+  if (queued.empty()) return false;
+  const QueuedFault& head = queued.front();
   if (head.fault == Fault::kPreconditionFailed && !conditional_put) return false;
   *out = head;
-  it->second.pop_front();
+  queued.pop_front();
   return true;
 }
 
@@ -95,7 +96,8 @@ Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_vie
   if (it == objects_.end()) {
     objects_.emplace(std::string(key), Entry{std::string(data), etag});
   } else {
-    it->second = Entry{std::string(data), etag};
+    it->second.data.assign(data);  // reuses the old value's buffer when it is large enough
+    it->second.etag = etag;
   }
   return etag;
 }
@@ -156,13 +158,12 @@ void MemoryStore::InjectFault(Operation op, Fault fault, std::chrono::millisecon
   assert((fault != Fault::kPreconditionFailed || op == Operation::kPut) &&
          "kPreconditionFailed applies to conditional Puts only");
   std::lock_guard lock(mu_);
-  faults_[op].push_back(QueuedFault{fault, delay});
+  faults_[static_cast<size_t>(op)].push_back(QueuedFault{fault, delay});
 }
 
 uint64_t MemoryStore::OperationCount(Operation op) const {
   std::lock_guard lock(mu_);
-  auto it = counts_.find(op);
-  return it == counts_.end() ? 0 : it->second;
+  return counts_[static_cast<size_t>(op)];
 }
 
 size_t MemoryStore::Size() const {

@@ -21,7 +21,9 @@
 // also after a delete and a re-create.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -40,6 +42,7 @@ enum class Fault {
 };
 
 enum class Operation { kGet, kPut, kDelete, kList };
+inline constexpr size_t kOperationKinds = 4;
 
 class MemoryStore final : public Store {
  public:
@@ -90,8 +93,9 @@ class MemoryStore final : public Store {
 
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> objects_;
-  std::map<Operation, std::deque<QueuedFault>> faults_;
-  std::map<Operation, uint64_t> counts_;
+  // Indexed by Operation: looked at on every operation, so arrays rather than maps.
+  std::array<std::deque<QueuedFault>, kOperationKinds> faults_;
+  std::array<uint64_t, kOperationKinds> counts_{};
   uint64_t next_generation_ = 1;  // etags are "g<generation>", never reused
 };
 

@@ -461,6 +461,20 @@ TEST(SessionStateCheckStash, DuplicateKeysInOneStashCountOnce) {
   EXPECT_TRUE(s.CheckStash(m, l).ok());
 }
 
+// Beyond 16 keys CheckStash finds repeated keys with a map instead of pairwise: same answer.
+TEST(SessionStateCheckStash, DuplicateKeysInALargeStashCountOnce) {
+  SessionState s;
+  Limits l = SmallLimits();
+  l.max_keys_per_view = 100;
+  std::vector<std::pair<std::string, std::string>> entries = {{"k00", "1234567890"}};
+  for (int i = 0; i < 20; ++i)
+    entries.emplace_back(i < 10 ? "k0" + std::to_string(i) : "k" + std::to_string(i), "1");
+  l.max_session_bytes = 1 + 20 * 3 + 20;  // "V" + 20 three-byte keys + 20 one-byte values
+  EXPECT_TRUE(s.CheckStash(Stash("V", 1, entries, 1), l).ok());
+  l.max_session_bytes--;
+  ExpectLimit(s.CheckStash(Stash("V", 1, entries, 1), l), {"max_session_bytes"});
+}
+
 TEST(SessionStateCheckStash, AnotherVsnCountsOnlyTheNewKeys) {
   SessionState s;
   s.Apply(Stash("V", 1, {{"a", "1"}, {"b", "1"}, {"c", "1"}}, 1));
