@@ -75,7 +75,7 @@ void SessionActor::ReleaseActivityIfIdle() {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-void SessionActor::WhenReady(Waiter op) {
+void SessionActor::QueueUntilReady(Waiter op) {
   switch (phase_) {
     case Phase::kReady:
       ExpireIfDue();
@@ -94,9 +94,7 @@ void SessionActor::WhenReady(Waiter op) {
   }
 }
 
-void SessionActor::WhenFresh(Waiter op) {
-  // The request that starts a load is answered from what the load reads: nothing more to do.
-  if (!shared_store_ || phase_ == Phase::kNew) return WhenReady(std::move(op));
+void SessionActor::QueueUntilFresh(Waiter op) {
   activity().revalidate_next.push_back(std::move(op));
   MaybeRevalidate();
 }

@@ -65,6 +65,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/log.h"
@@ -149,11 +150,27 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   using Waiter = std::function<void(const Status&)>;
 
   // Runs `op` now if the actor is ready, else queues it behind the load (starting it). `op`
-  // receives the load's failure, if the load failed.
-  void WhenReady(Waiter op);
+  // receives the load's failure, if the load failed. A ready actor runs `op` in place: only an
+  // operation that must wait is wrapped in a Waiter (an allocation per request otherwise).
+  template <typename Op>
+  void WhenReady(Op&& op) {
+    if (phase_ == Phase::kReady) {
+      ExpireIfDue();
+      op(Status::OK());
+      return;
+    }
+    QueueUntilReady(Waiter(std::forward<Op>(op)));
+  }
   // Like WhenReady, and on a shared store also revalidates a resident session first (see the
   // file comment). `op` receives the failure if the session could not be confirmed current.
-  void WhenFresh(Waiter op);
+  template <typename Op>
+  void WhenFresh(Op&& op) {
+    // The request that starts a load is answered from what the load reads: nothing more to do.
+    if (!shared_store_ || phase_ == Phase::kNew) return WhenReady(std::forward<Op>(op));
+    QueueUntilFresh(Waiter(std::forward<Op>(op)));
+  }
+  void QueueUntilReady(Waiter op);
+  void QueueUntilFresh(Waiter op);
   void StartLoad();
   void OnLoaded(Result<store::Object> result);
   void FinishLoad(const Status& status);
