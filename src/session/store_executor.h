@@ -50,14 +50,15 @@ class StoreExecutor {
 
   store::Store& store() { return store_; }
 
-  // Runs `work(store)` on the pool (or inline), then `done(result)` on `loop`.
-  template <typename R>
-  void Run(boost::asio::io_context& loop, std::function<R(store::Store&)> work,
-           std::function<void(R)> done) {
-    if (!pool_) return Complete(loop, work(store_), std::move(done));
-    boost::asio::post(*pool_, [this, &loop, work = std::move(work), done = std::move(done)]() {
-      Complete(loop, work(store_), std::move(done));
-    });
+  // Runs `work(store)`, a callable returning R, on the pool (or inline), then `done(result)` on
+  // `loop`. `work` is taken as it is, not as a std::function: inline, it is just called.
+  template <typename R, typename Work>
+  void Run(boost::asio::io_context& loop, Work&& work, std::function<void(R)> done) {
+    if (!pool_) return Complete(loop, R(work(store_)), std::move(done));
+    boost::asio::post(
+        *pool_, [this, &loop, work = std::forward<Work>(work), done = std::move(done)]() mutable {
+          Complete(loop, R(work(store_)), std::move(done));
+        });
   }
 
   void Get(boost::asio::io_context& loop, std::string key, std::string if_none_match,

@@ -11,7 +11,9 @@
 //
 // Contract: Write/Remove complete exactly once, on `loop`. A Write's result is the object's new
 // etag, or PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write
-// may have been applied; the actor re-reads to find out), or another error.
+// may have been applied; the actor re-reads to find out), or another error. The bytes of a
+// Write are not copied: the caller keeps them alive and unchanged until `done` has run (the
+// session actor holds them anyway, to recognise its own write after an OutcomeUnknown).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,7 +35,7 @@ namespace ds::session {
 class WritePath {
  public:
   virtual ~WritePath() = default;
-  virtual void Write(boost::asio::io_context& loop, std::string key, std::string bytes,
+  virtual void Write(boost::asio::io_context& loop, std::string key, std::string_view bytes,
                      store::WriteCondition condition,
                      std::function<void(Result<std::string>)> done) = 0;
   virtual void Remove(boost::asio::io_context& loop, std::string key,
@@ -44,13 +47,14 @@ class DirectWritePath final : public WritePath {
  public:
   explicit DirectWritePath(StoreExecutor& executor) : executor_(executor) {}
 
-  void Write(boost::asio::io_context& loop, std::string key, std::string bytes,
+  void Write(boost::asio::io_context& loop, std::string key, std::string_view bytes,
              store::WriteCondition condition,
              std::function<void(Result<std::string>)> done) override {
     executor_.Run<Result<std::string>>(
         loop,
-        [key = std::move(key), bytes = std::move(bytes), condition = std::move(condition)](
-            store::Store& s) { return s.Put(key, bytes, condition); },
+        [key = std::move(key), bytes, condition = std::move(condition)](store::Store& s) {
+          return s.Put(key, bytes, condition);
+        },
         std::move(done));
   }
 
@@ -76,10 +80,10 @@ class BatchingWritePath final : public WritePath {
 
   explicit BatchingWritePath(StoreExecutor& executor) : executor_(executor), direct_(executor) {}
 
-  void Write(boost::asio::io_context& loop, std::string key, std::string bytes,
+  void Write(boost::asio::io_context& loop, std::string key, std::string_view bytes,
              store::WriteCondition condition,
              std::function<void(Result<std::string>)> done) override {
-    pending_.push_back({std::move(key), std::move(bytes), std::move(condition), std::move(done)});
+    pending_.push_back({std::move(key), bytes, std::move(condition), std::move(done)});
     // The first write of a batch schedules its dispatch behind the handlers already queued,
     // so that the flushes of this whole turn of the loop join it.
     if (pending_.size() == 1) boost::asio::post(loop, [this, &loop] { Dispatch(loop); });
@@ -93,7 +97,7 @@ class BatchingWritePath final : public WritePath {
  private:
   struct PendingWrite {
     std::string key;
-    std::string bytes;
+    std::string_view bytes;  // owned by the writer until `done` (see the contract above)
     store::WriteCondition condition;
     std::function<void(Result<std::string>)> done;
   };
