@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "codec/bigint.h"
+#include "codec/byte_scan.h"
 #include "codec/json.h"
 #include "codec/utf8.h"
 
@@ -125,16 +126,17 @@ class CanonicalScanner {
   bool String(bool is_key) {
     ++pos_;  // opening quote
     while (!AtEnd()) {
+      // Plain text (printable ASCII other than '"' and '\\') goes unchanged: whole words of it
+      // first (codec/byte_scan.h), then the plain bytes in front of whatever stopped that.
+      pos_ = SkipPlainJsonText(in_, pos_);
+      while (!AtEnd() && IsPlainText(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+      if (AtEnd()) break;
       const auto c = static_cast<unsigned char>(in_[pos_]);
       if (c == '"') {
         ++pos_;
         return true;
       }
       if (c < 0x20) return false;  // must be escaped: ParseJson refuses it
-      if (c < 0x80 && c != '\\') {
-        ++pos_;
-        continue;
-      }
       if (c >= 0x80) {
         const size_t len = Utf8SequenceLength(in_.substr(pos_));
         if (len == 0) return false;
@@ -172,6 +174,9 @@ class CanonicalScanner {
   }
 
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+  static bool IsPlainText(unsigned char c) {
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
 
   bool Number() {
     const size_t start = pos_;

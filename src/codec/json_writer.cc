@@ -10,9 +10,8 @@
 
 #include <cassert>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 
+#include "codec/byte_scan.h"
 #include "codec/json.h"
 
 namespace ds::codec {
@@ -29,26 +28,15 @@ constexpr const char* kControlEscapes[0x20] = {
 
 inline bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-// Whether any byte of `s` needs an escape, eight bytes at a time: names and keys almost never
-// do, and then the string is appended in one piece. Per 8-byte word w, with b(x) the byte x in
-// every lane: (w - b(n)) & ~w & b(0x80) is non-zero exactly when some byte of w is below n
-// (n <= 0x80), so a byte equal to c shows up as a zero byte of w ^ b(c) (below 1).
-bool AnyNeedsEscape(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  auto any_below = [](uint64_t w, uint64_t n) { return ((w - kOnes * n) & ~w & kHighs) != 0; };
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, sizeof(w));
-    if (any_below(w, 0x20) || any_below(w ^ (kOnes * '"'), 1) || any_below(w ^ (kOnes * '\\'), 1)) {
-      return true;
-    }
-  }
+// Whether `s` is all plain text that needs no escape: names and keys almost always are, and
+// are then appended in one piece. Whole words at a time (codec/byte_scan.h); a word with a
+// byte above 0x7f is not plain for that test, so UTF-8 names are checked byte by byte.
+bool IsAllPlainText(std::string_view s) {
+  size_t i = SkipPlainJsonText(s, 0);
   for (; i < s.size(); ++i) {
-    if (NeedsEscape(static_cast<unsigned char>(s[i]))) return true;
+    if (NeedsEscape(static_cast<unsigned char>(s[i]))) return false;
   }
-  return false;
+  return true;
 }
 
 }  // namespace
@@ -56,7 +44,7 @@ bool AnyNeedsEscape(std::string_view s) {
 void AppendJsonString(std::string_view s, std::string& out) {
   out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
-  if (!AnyNeedsEscape(s)) {
+  if (IsAllPlainText(s)) {
     out.append(s);
     out.push_back('"');
     return;

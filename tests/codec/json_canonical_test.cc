@@ -99,6 +99,27 @@ TEST(IsCanonicalJson, RefusesWhatNormalizationWouldChangeOrReject) {
   EXPECT_TRUE(FullPathKeepsBytes("{\"\\n\":1}"));
 }
 
+// Strings are scanned eight bytes at a time (codec/byte_scan.h) and the rest byte by byte:
+// every byte value at every position of a word and of the tail, alone and as the start of a
+// two-byte UTF-8 sequence, must get the answer of the full path, as value and as key.
+TEST(IsCanonicalJson, EveryByteAtEveryPositionOfAString) {
+  for (int c = 0; c < 256; ++c) {
+    for (size_t at = 0; at < 17; ++at) {
+      for (const char* follower : {"", "\xA9"}) {
+        std::string content(17, 'a');
+        content[at] = static_cast<char>(c);
+        content.insert(at + 1, follower);
+        const std::string value = "\"" + content + "\"";
+        const std::string object = "{" + value + ":1}";
+        EXPECT_EQ(IsCanonicalJson(value), FullPathKeepsBytes(value)) << c << " at " << at;
+        if (IsCanonicalJson(object)) {
+          EXPECT_TRUE(FullPathKeepsBytes(object)) << c << " at " << at;
+        }
+      }
+    }
+  }
+}
+
 TEST(IsCanonicalJson, IntegerDigitLimitIsLeftToTheFullPath) {
   const std::string at_limit(kMaxIntegerDigits, '7');
   EXPECT_TRUE(IsCanonicalJson(at_limit));
