@@ -51,11 +51,20 @@ SessionActor::SessionActor(ActorEnv env, std::string session_key)
 SessionActor::~SessionActor() = default;
 
 SessionActor::Activity& SessionActor::activity() {
-  if (!activity_) {
-    activity_ = std::make_unique<Activity>(env_.loop,
-                                           static_cast<uint32_t>(std::hash<std::string>{}(key_)));
-  }
+  if (!activity_) activity_ = std::make_unique<Activity>();
   return *activity_;
+}
+
+boost::asio::steady_timer& SessionActor::RetryTimer() {
+  Activity& a = activity();
+  if (!a.retry_timer) a.retry_timer = std::make_unique<boost::asio::steady_timer>(env_.loop);
+  return *a.retry_timer;
+}
+
+std::minstd_rand& SessionActor::RetryJitter() {
+  Activity& a = activity();
+  if (!a.jitter) a.jitter.emplace(static_cast<uint32_t>(std::hash<std::string>{}(key_)));
+  return *a.jitter;
 }
 
 void SessionActor::ReleaseActivityIfIdle() {
@@ -135,8 +144,8 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
       // Try again after a pause; the queued requests keep waiting.
       a.retry_delay =
           std::clamp(a.retry_delay * 2, env_.options.retry_initial, env_.options.retry_max);
-      a.retry_timer.expires_after(a.retry_delay);
-      a.retry_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      RetryTimer().expires_after(a.retry_delay);
+      RetryTimer().async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec) return;
         self->env_.stats.store_gets++;
         self->env_.reader.Get(self->env_.loop, self->ObjectKey(), {},
@@ -646,8 +655,8 @@ void SessionActor::RetryLater(const Status& failure) {
   a.retry_delay = std::clamp(a.retry_delay * 2, env_.options.retry_initial, env_.options.retry_max);
   auto half = a.retry_delay / 2;
   std::uniform_int_distribution<int64_t> pick(0, half.count());
-  a.retry_timer.expires_after(half + std::chrono::milliseconds(pick(a.jitter)));
-  a.retry_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  RetryTimer().expires_after(half + std::chrono::milliseconds(pick(RetryJitter())));
+  RetryTimer().async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     self->retry_pending_ = false;
     self->MaybeFlush();

@@ -218,8 +218,6 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
   struct Activity {
-    Activity(boost::asio::io_context& loop, uint32_t seed) : retry_timer(loop), jitter(seed) {}
-
     Status broken;                // why the actor is kBroken (kept as long as it is)
     std::vector<Waiter> waiting;  // requests queued behind the load
     std::chrono::steady_clock::time_point load_started;
@@ -242,9 +240,11 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
     std::vector<Waiter> revalidate_waiters;
     std::vector<Waiter> revalidate_next;
 
+    // Retries are rare, and a timer costs a lookup of the loop's timer service to make and a
+    // lock to destroy: both are made by RetryTimer()/RetryJitter() when first needed.
     std::chrono::milliseconds retry_delay{0};
-    boost::asio::steady_timer retry_timer;
-    std::minstd_rand jitter;
+    std::unique_ptr<boost::asio::steady_timer> retry_timer;
+    std::optional<std::minstd_rand> jitter;
     bool write_failure_logged = false;
 
     std::list<SyncWaiter> sync_waiters;
@@ -252,6 +252,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   // The actor's Activity, created if there is none.
   Activity& activity();
+  // The Activity's retry timer and backoff jitter (seeded per session), made on first use.
+  boost::asio::steady_timer& RetryTimer();
+  std::minstd_rand& RetryJitter();
   // Frees the Activity when nothing is going on (see Activity). Called where a load, write,
   // revalidation or sync wait ends. No code holds a reference into the Activity across a call
   // that may end up here: it is looked up again with activity() afterwards.
