@@ -39,4 +39,11 @@ std::string FormatFloatShort(double d);
 // Appends `s` as a JSON string literal (with quotes) to `out`.
 void AppendJsonString(std::string_view s, std::string& out);
 
+// The most bytes WriteJsonString writes for `s`: the quotes, and every byte escaped as \u00XX.
+constexpr size_t MaxJsonStringBytes(std::string_view s) { return 2 + 6 * s.size(); }
+// Writes `s` as a JSON string literal (as AppendJsonString) at `out`, which has room for
+// MaxJsonStringBytes(s) bytes; returns the end of what it wrote. For writers that size their
+// buffer once (the stored envelope) instead of growing a string piece by piece.
+char* WriteJsonString(std::string_view s, char* out);
+
 }  // namespace ds::codec

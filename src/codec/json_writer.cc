@@ -10,6 +10,8 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstring>
+#include <string_view>
 
 #include "codec/byte_scan.h"
 #include "codec/json.h"
@@ -18,8 +20,8 @@ namespace ds::codec {
 
 namespace {
 
-// Escape sequence for bytes that need one, or nullptr. Indexed by byte value < 0x20.
-constexpr const char* kControlEscapes[0x20] = {
+// The escape sequence of each control byte, indexed by its value.
+constexpr std::string_view kControlEscapes[0x20] = {
     "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
     "\\b",     "\\t",     "\\n",     "\\u000B", "\\f",     "\\r",     "\\u000E", "\\u000F",
     "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
@@ -41,30 +43,42 @@ bool IsAllPlainText(std::string_view s) {
 
 }  // namespace
 
-void AppendJsonString(std::string_view s, std::string& out) {
-  out.reserve(out.size() + s.size() + 2);
-  out.push_back('"');
+char* WriteJsonString(std::string_view s, char* out) {
+  *out++ = '"';
   if (IsAllPlainText(s)) {
+    std::memcpy(out, s.data(), s.size());
+    out += s.size();
+  } else {
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (!NeedsEscape(c)) {
+        *out++ = ch;
+      } else if (c == '"' || c == '\\') {
+        *out++ = '\\';
+        *out++ = ch;
+      } else {
+        const std::string_view escape = kControlEscapes[c];
+        std::memcpy(out, escape.data(), escape.size());
+        out += escape.size();
+      }
+    }
+  }
+  *out++ = '"';
+  return out;
+}
+
+void AppendJsonString(std::string_view s, std::string& out) {
+  if (IsAllPlainText(s)) {
+    out.reserve(out.size() + s.size() + 2);
+    out.push_back('"');
     out.append(s);
     out.push_back('"');
     return;
   }
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (!NeedsEscape(c)) continue;
-    out.append(s.data() + run, i - run);
-    if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out += kControlEscapes[c];
-    }
-    run = i + 1;
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  const size_t start = out.size();
+  out.resize(start + MaxJsonStringBytes(s));
+  char* end = WriteJsonString(s, out.data() + start);
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 void AppendJson(const JsonValue& value, std::string& out) {

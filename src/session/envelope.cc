@@ -13,6 +13,7 @@
 // Decode is strict: an object of format N must have exactly the members of format N. The format
 // policy (STORAGE.md) bumps the format for any change, even an added member, because a daemon
 // that ignored a member it did not know would silently drop it on its next write.
+#include <cassert>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -40,11 +41,15 @@ constexpr char kDigitPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-// Decimal text of n, as std::to_chars writes it. Every stored value carries a 16-digit
-// microsecond time, so this runs several times per flush: it peels four digits per division
-// (then splits them with cheap 32-bit arithmetic) instead of to_chars' two.
-void AppendInt(int64_t n, std::string& out) {
-  char buf[20];
+// The longest decimal text of an int64_t: "-9223372036854775808".
+constexpr size_t kMaxIntBytes = 20;
+
+// Writes the decimal text of n (as std::to_chars would) at `out`, which has room for
+// kMaxIntBytes; returns its end. Every stored value carries a 16-digit microsecond time, so
+// this runs several times per flush: it peels four digits per 64-bit division (then splits
+// them with cheap 32-bit arithmetic) instead of to_chars' two.
+char* WriteInt(int64_t n, char* out) {
+  char buf[kMaxIntBytes];
   char* const end = buf + sizeof(buf);
   char* p = end;
   uint64_t u = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
@@ -68,8 +73,35 @@ void AppendInt(int64_t n, std::string& out) {
     *--p = static_cast<char>('0' + rest);
   }
   if (n < 0) *--p = '-';
-  out.append(p, static_cast<size_t>(end - p));
+  const auto length = static_cast<size_t>(end - p);
+  std::memcpy(out, p, length);
+  return out + length;
 }
+
+// Writes the envelope into a buffer sized once for the worst case (see Encode): pieces are
+// stored through a cursor, with no capacity check or call per piece as std::string::append
+// would make. Encode runs once per flush of a session, i.e. about once per stash.
+class EnvelopeCursor {
+ public:
+  explicit EnvelopeCursor(char* at) : at_(at) {}
+  char* at() const { return at_; }
+
+  template <size_t N>
+  void Literal(const char (&text)[N]) {  // a string literal, without its terminating NUL
+    std::memcpy(at_, text, N - 1);
+    at_ += N - 1;
+  }
+  void Char(char c) { *at_++ = c; }
+  void Raw(std::string_view bytes) {
+    std::memcpy(at_, bytes.data(), bytes.size());
+    at_ += bytes.size();
+  }
+  void Name(std::string_view name) { at_ = codec::WriteJsonString(name, at_); }
+  void Int(int64_t n) { at_ = WriteInt(n, at_); }
+
+ private:
+  char* at_;
+};
 
 // A JSON integer that fits int64_t.
 bool ToInt64(const JsonValue& v, int64_t* out) {
@@ -165,67 +197,95 @@ Status DecodeTimes(const JsonValue& obj, std::string_view where, std::string_vie
   return Status::OK();
 }
 
-void AppendTimes(const std::map<std::string, Micros, std::less<>>& times, std::string& out) {
-  out += '{';
+// Worst-case bytes of WriteTimes' output for `times`.
+size_t MaxTimesBytes(const std::map<std::string, Micros, std::less<>>& times) {
+  size_t bytes = 2;
+  for (const auto& [name, at] : times) bytes += codec::MaxJsonStringBytes(name) + 2 + kMaxIntBytes;
+  return bytes;
+}
+
+// {name:us,...}: "reset", or one view of "dropped".
+void WriteTimes(const std::map<std::string, Micros, std::less<>>& times, EnvelopeCursor& out) {
+  out.Char('{');
   bool first = true;
   for (const auto& [name, at] : times) {
-    if (!first) out += ',';
+    if (!first) out.Char(',');
     first = false;
-    codec::AppendJsonString(name, out);
-    out += ':';
-    AppendInt(at, out);
+    out.Name(name);
+    out.Char(':');
+    out.Int(at);
   }
-  out += '}';
+  out.Char('}');
 }
 
 }  // namespace
 
 std::string SessionState::Encode(std::string_view writer_id) const {
-  std::string out;
-  out.reserve(DataBytes() + 64 * (1 + views_.size()) + 32 * views_.size() * 4 + writer_id.size());
-  out += "{\"dropped\":{";
+  // The most bytes the envelope can take: every name fully escaped, every integer at its
+  // longest, plus the fixed text around them (generously rounded up). The buffer is sized to
+  // that once and cut to what was written; its zero fill is cheaper than growing it piecemeal.
+  constexpr size_t kFixedBytes = 128;  // {"dropped":{},"format":...,"writer":} and ints
+  constexpr size_t kViewBytes = 64;    // :{"data":{},"vsn":,"vsn_at":}, commas, two ints
+  constexpr size_t kValueBytes = 32;   // :{"t":,"v":}, a comma, one int
+  size_t bound = kFixedBytes + codec::MaxJsonStringBytes(writer_id) + MaxTimesBytes(resets());
+  for (const auto& [view, keys] : dropped()) {
+    bound += codec::MaxJsonStringBytes(view) + 2 + MaxTimesBytes(keys);
+  }
+  for (const auto& [view, slice] : views_) {
+    bound += codec::MaxJsonStringBytes(view) + kViewBytes + 2 * kMaxIntBytes;
+    for (const auto& [key, value] : slice.data) {
+      bound += codec::MaxJsonStringBytes(key) + kValueBytes + kMaxIntBytes + value.json.size();
+    }
+  }
+  std::string bytes(bound, '\0');
+  EnvelopeCursor out(bytes.data());
+
+  out.Literal("{\"dropped\":{");
   bool first_dropped = true;
   for (const auto& [view, keys] : dropped()) {
-    if (!first_dropped) out += ',';
+    if (!first_dropped) out.Char(',');
     first_dropped = false;
-    codec::AppendJsonString(view, out);
-    out += ':';
-    AppendTimes(keys, out);
+    out.Name(view);
+    out.Char(':');
+    WriteTimes(keys, out);
   }
-  out += "},\"format\":";
-  AppendInt(kFormat, out);
-  out += ",\"last_seen_at\":";
-  AppendInt(last_seen_at_, out);
-  out += ",\"reset\":";
-  AppendTimes(resets(), out);
-  out += ",\"views\":{";
+  out.Literal("},\"format\":");
+  out.Int(kFormat);
+  out.Literal(",\"last_seen_at\":");
+  out.Int(last_seen_at_);
+  out.Literal(",\"reset\":");
+  WriteTimes(resets(), out);
+  out.Literal(",\"views\":{");
   bool first_view = true;
   for (const auto& [view, slice] : views_) {
-    if (!first_view) out += ',';
+    if (!first_view) out.Char(',');
     first_view = false;
-    codec::AppendJsonString(view, out);
-    out += ":{\"data\":{";
+    out.Name(view);
+    out.Literal(":{\"data\":{");
     bool first_key = true;
     for (const auto& [key, value] : slice.data) {
-      if (!first_key) out += ',';
+      if (!first_key) out.Char(',');
       first_key = false;
-      codec::AppendJsonString(key, out);
-      out += ":{\"t\":";
-      AppendInt(value.written_at, out);
-      out += ",\"v\":";
-      out += value.json;
-      out += '}';
+      out.Name(key);
+      out.Literal(":{\"t\":");
+      out.Int(value.written_at);
+      out.Literal(",\"v\":");
+      out.Raw(value.json);
+      out.Char('}');
     }
-    out += "},\"vsn\":";
-    AppendInt(slice.vsn, out);
-    out += ",\"vsn_at\":";
-    AppendInt(slice.vsn_at, out);
-    out += '}';
+    out.Literal("},\"vsn\":");
+    out.Int(slice.vsn);
+    out.Literal(",\"vsn_at\":");
+    out.Int(slice.vsn_at);
+    out.Char('}');
   }
-  out += "},\"writer\":";
-  codec::AppendJsonString(writer_id, out);
-  out += '}';
-  return out;
+  out.Literal("},\"writer\":");
+  out.Name(writer_id);
+  out.Char('}');
+  const auto written = static_cast<size_t>(out.at() - bytes.data());
+  assert(written <= bound);
+  bytes.resize(written);
+  return bytes;
 }
 
 Result<SessionState> SessionState::Decode(std::string_view bytes) { return Decode(bytes, nullptr); }
