@@ -86,7 +86,7 @@ size_t SliceDataBytes(std::string_view view, const Slice& slice) {
 
 std::string Size(size_t n) { return std::to_string(n); }
 
-// Up to this many keys in one stash, repeated keys are found by comparing pairs.
+// Up to this many keys in one stash or recover, repeated keys are found by comparing pairs.
 constexpr size_t kMaxPairwiseKeys = 16;
 
 }  // namespace
@@ -483,10 +483,19 @@ RecoverReply SessionState::Recover(std::string_view view, int64_t vsn, MountKind
     return reply;
   }
 
+  // A key named twice is answered once, at its first scope. A recover names a handful of keys,
+  // so earlier mentions are found pairwise; a set only beyond kMaxPairwiseKeys.
   std::set<std::string_view> seen;
   std::vector<std::string> to_clear;
-  for (const KeyScope& ks : keys) {
-    if (!seen.insert(ks.key).second) continue;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyScope& ks = keys[i];
+    if (keys.size() > kMaxPairwiseKeys) {
+      if (!seen.insert(ks.key).second) continue;
+    } else {
+      bool named_before = false;
+      for (size_t j = 0; j < i && !named_before; ++j) named_before = keys[j].key == ks.key;
+      if (named_before) continue;
+    }
     auto pos = slice.data.find(ks.key);
     if (pos == slice.data.end()) continue;
     if (ks.scope == Scope::kSession || mount == MountKind::kRejoin) {

@@ -726,6 +726,17 @@ TEST_F(RecoverFixture, AKeyNamedTwiceIsAnsweredOnceAtItsFirstScope) {
   EXPECT_FALSE(clear.has_value());
 }
 
+// Beyond 16 keys repeated names are found with a set instead of pairwise: same answer.
+TEST_F(RecoverFixture, AKeyNamedTwiceInALongListIsAnsweredOnce) {
+  std::vector<KeyScope> keys = {{"theme", Scope::kSession}, {"draft", Scope::kSession}};
+  for (int i = 0; i < 16; ++i) keys.push_back({"missing" + std::to_string(i), Scope::kSession});
+  keys.push_back({"theme", Scope::kSession});
+  keys.push_back({"draft", Scope::kReconnect});
+  RecoverReply r = Recover(MountKind::kFresh, keys);
+  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"draft", "\"hi\""}}));
+  EXPECT_FALSE(clear.has_value());
+}
+
 TEST_F(RecoverFixture, AVsnMismatchReturnsEveryStoredKeySorted) {
   for (MountKind mount : {MountKind::kDead, MountKind::kFresh, MountKind::kRejoin}) {
     RecoverReply r = Recover(mount, {{"theme", Scope::kSession}}, /*vsn=*/3);
