@@ -180,7 +180,8 @@ const std::vector<Option>& Options() {
        SetCount(&Config::max_clients)},
       {"max-request-bytes", "Largest request, all arguments together (default 16MiB)",
        SetSize(&Config::max_request_bytes)},
-      {"shards", "Worker threads, each owning a share of the sessions (default: one per core)",
+      {"shards",
+       "Worker threads, each owning a share of the sessions (default: half the cores, at least 1)",
        SetCount(&Config::shards)},
       {"store-threads", "Store requests in flight at once (default 16)",
        SetCount(&Config::store_threads)},
@@ -376,7 +377,8 @@ std::string Describe(const Config& c) {
   line("allow_remote_without_auth", c.allow_remote_without_auth ? "true" : "false");
   line("max_clients", std::to_string(c.max_clients));
   line("max_request_bytes", std::to_string(c.max_request_bytes));
-  line("shards", std::to_string(c.shards) + (c.shards == 0 ? "  # one per core" : ""));
+  line("shards",
+       std::to_string(c.shards) + (c.shards == 0 ? "  # half the cores, at least 1" : ""));
   line("store_threads", std::to_string(c.store_threads));
   line("writer_id", quoted(c.writer_id));
   line("ttl", quoted(std::to_string(c.ttl.count()) + "s"));

@@ -15,9 +15,15 @@
 namespace ds::server {
 namespace {
 
+// By default half the cores, at least one. A daemon shares its machine with its clients (a
+// Phoenix node, a load generator) and its own store threads, and every shard beyond the first
+// sends most requests across threads (a session lives on one shard; a connection reaches them
+// all), which costs thread wake-ups. Measured on 2 vCPUs shared with the client (BENCHMARKS.md):
+// one shard needed 1.6 us of CPU per pipelined DS.RECOVER where two needed 2.6 us. A machine
+// given to the daemon alone can set --shards to its core count.
 size_t ShardCount(const config::Config& c) {
   if (c.shards > 0) return c.shards;
-  return std::max<size_t>(1, std::thread::hardware_concurrency());
+  return std::max<size_t>(1, std::thread::hardware_concurrency() / 2);
 }
 
 session::SessionOptions MakeSessionOptions(const config::Config& c) {

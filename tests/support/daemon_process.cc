@@ -26,6 +26,11 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, std::vector<std::str
   if (std::find(args_.begin(), args_.end(), "--bind") == args_.end()) {
     args_.insert(args_.end(), {"--bind", "127.0.0.1"});
   }
+  // Several shards whatever the machine, so that every test also crosses between shards (the
+  // default on a 2-core machine is one).
+  if (std::find(args_.begin(), args_.end(), "--shards") == args_.end()) {
+    args_.insert(args_.end(), {"--shards", "2"});
+  }
 }
 
 DaemonProcess::~DaemonProcess() {

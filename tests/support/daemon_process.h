@@ -23,8 +23,8 @@ std::string DaemonPath();
 
 class DaemonProcess {
  public:
-  // `args` are passed after the binary name; --port 0 and --bind 127.0.0.1 are added unless
-  // `args` already has --port.
+  // `args` are passed after the binary name; --port 0, --bind 127.0.0.1 and --shards 2 are
+  // added unless `args` already has them.
   explicit DaemonProcess(std::vector<std::string> args = {},
                          std::vector<std::string> extra_env = {});
   DaemonProcess(const DaemonProcess&) = delete;
