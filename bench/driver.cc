@@ -287,6 +287,7 @@ class Worker {
     c.replies_in_unit = 0;
     const int64_t stamp = c.sent.front();
     c.sent.pop_front();
+    ++result_.answered;
     if (s_.options.sequential || (stamp >= s_.measure_from && stamp < s_.measure_to)) {
       ++result_.units;
       result_.latency.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - stamp)));
@@ -351,6 +352,7 @@ DriverResult RunLoad(const DriverOptions& options, const Template& unit) {
     if (total.error.empty()) total.error = r.error;
     if (total.first_problem.empty()) total.first_problem = r.first_problem;
     total.units += r.units;
+    total.answered += r.answered;
     total.error_replies += r.error_replies;
     total.unexpected_replies += r.unexpected_replies;
     total.unanswered += r.unanswered;

@@ -51,7 +51,8 @@ struct DriverResult {
   std::string error;  // non-empty: the run failed (could not connect, connection lost)
   uint64_t units = 0;
   double seconds = 0;
-  uint64_t error_replies = 0;       // "-..." replies
+  uint64_t answered = 0;       // every unit answered, warm-up and drain included (CPU per unit)
+  uint64_t error_replies = 0;  // "-..." replies
   uint64_t unexpected_replies = 0;  // replies not matching the template's expectation
   std::string first_problem;        // the first such reply, for the report
   uint64_t unanswered = 0;          // units still waiting when the drain ended

@@ -77,6 +77,12 @@ std::string Ms(uint64_t nanos) {
   return buf;
 }
 
+std::string Micros(double micros) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", micros);
+  return buf;
+}
+
 std::string Count(double v) {  // 1234567 -> "1,234,567"
   const std::string digits = std::to_string(static_cast<uint64_t>(std::llround(v)));
   std::string out;
@@ -254,7 +260,25 @@ int Compare(const Common& c, double rate_fraction, const std::vector<size_t>& si
   if (open_loop) modes.push_back({"fixed rate, P1", 1, true});
 
   InfoFields before;
-  if (!ReadInfoOrSay(ds, &before)) return 1;
+  InfoFields redis_info;
+  if (!ReadInfoOrSay(ds, &before) || !ReadInfoOrSay(redis, &redis_info)) return 1;
+  // CPU per request of each server (both report process_id in INFO): the servers' own cost,
+  // which the machine's noise moves far less than throughput (see BENCHMARKS.md "Noise").
+  const uint64_t ds_pid = InfoNumber(before, "process_id");
+  const uint64_t redis_pid = InfoNumber(redis_info, "process_id");
+  const bool measure_cpu = CpuMicros(ds_pid) > 0 && CpuMicros(redis_pid) > 0;
+  // Runs `unit` against `at` and returns the result with the server's CPU microseconds per
+  // answered unit in `*cpu_per_unit` (0 when not measured).
+  auto measured_run = [&](const std::string& what, const Endpoint& at, uint64_t pid,
+                          const DriverOptions& o, const Template& unit, double* cpu_per_unit) {
+    const uint64_t cpu_before = measure_cpu ? CpuMicros(pid) : 0;
+    auto result = Run(what, at, o, unit);
+    const uint64_t cpu_after = measure_cpu ? CpuMicros(pid) : 0;
+    *cpu_per_unit = result && result->answered > 0 ? static_cast<double>(cpu_after - cpu_before) /
+                                                         static_cast<double>(result->answered)
+                                                   : 0;
+    return result;
+  };
   std::vector<std::string> rows;
   int failures = 0;
   for (Case& k : CompareCases(sizes)) {
@@ -278,26 +302,28 @@ int Compare(const Common& c, double rate_fraction, const std::vector<size_t>& si
         o.rate = std::floor(redis_closed_p1 * rate_fraction);
       }
       const std::string label = m.name + (m.open ? ", " + Count(o.rate) + "/s" : "");
-      auto r = Run("redis  " + label, redis, o, k.redis);
-      auto d = Run("daemon " + label, ds, o, k.ds);
+      double r_cpu = 0;
+      double d_cpu = 0;
+      auto r = measured_run("redis  " + label, redis, redis_pid, o, k.redis, &r_cpu);
+      auto d = measured_run("daemon " + label, ds, ds_pid, o, k.ds, &d_cpu);
       WaitForDaemonIdle(ds);
       if (!r || !d) {
         ++failures;
         continue;
       }
       if (!m.open && m.depth == 1) redis_closed_p1 = r->throughput();
-      auto row = [&](const char* server, const DriverResult& x, bool ratios) {
+      auto row = [&](const char* server, const DriverResult& x, double cpu, bool ratios) {
         std::string out = "| " + k.name + " | " + label + " | " + server + " | " +
                           Count(x.throughput()) + " | " + Ms(x.latency.Quantile(0.5)) + " | " +
                           Ms(x.latency.Quantile(0.99)) + " | " + Ms(x.latency.Quantile(0.999)) +
-                          " | ";
+                          " | " + (cpu > 0 ? Micros(cpu) : "n/a") + " | ";
         if (ratios) {
           out += Ratio(x.throughput(), r->throughput()) + " | " +
                  Ratio(static_cast<double>(x.latency.Quantile(0.99)),
                        static_cast<double>(r->latency.Quantile(0.99))) +
-                 " |";
+                 " | " + (cpu > 0 && r_cpu > 0 ? Ratio(cpu, r_cpu) : "n/a") + " |";
         } else {
-          out += " | |";
+          out += " | | |";
         }
         if (!x.clean()) {
           out += " (" + std::to_string(x.error_replies + x.unexpected_replies + x.unanswered) +
@@ -306,16 +332,17 @@ int Compare(const Common& c, double rate_fraction, const std::vector<size_t>& si
         }
         return out;
       };
-      rows.push_back(row("redis", *r, false));
-      rows.push_back(row("**daemon**", *d, true));
+      rows.push_back(row("redis", *r, r_cpu, false));
+      rows.push_back(row("**daemon**", *d, d_cpu, true));
     }
   }
   InfoFields after;
   ReadInfoOrSay(ds, &after);
 
   std::printf(
-      "| case | load | server | req/s | p50 ms | p99 ms | p99.9 ms | req/s ÷ Redis | "
-      "p99 ÷ Redis |\n|---|---|---|--:|--:|--:|--:|--:|--:|\n");
+      "| case | load | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | "
+      "req/s ÷ Redis | p99 ÷ Redis | CPU/req ÷ Redis |\n"
+      "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
   for (const std::string& row : rows) std::printf("%s\n", row.c_str());
   const uint64_t stashes = InfoNumber(after, "stashes") - InfoNumber(before, "stashes");
   const uint64_t puts = InfoNumber(after, "store_puts") - InfoNumber(before, "store_puts");
@@ -323,7 +350,8 @@ int Compare(const Common& c, double rate_fraction, const std::vector<size_t>& si
       "\n%d connections, %d client threads, %llu sessions, %.0f s measured per run after %.0f s "
       "of warm-up. Fixed rate: %.0f%% of Redis's closed-loop P1 throughput in the same case, "
       "offered to both; its req/s column is that offered rate, and latency counts from each "
-      "request's scheduled send time.\n",
+      "request's scheduled send time. Server CPU: user + system time of the server process "
+      "during the run (warm-up and drain included) divided by the requests it answered.\n",
       c.connections, c.threads, static_cast<unsigned long long>(c.sessions), c.duration, c.warmup,
       rate_fraction * 100);
   if (stashes > 0) {

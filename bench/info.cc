@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -81,6 +82,23 @@ uint64_t ResidentBytes(uint64_t pid) {
     }
   }
   return 0;
+}
+
+uint64_t CpuMicros(uint64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields are counted
+  // from the last ')'. utime and stime are fields 14 and 15, i.e. the 12th and 13th after it.
+  const size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(text.substr(paren + 1));
+  std::string field;
+  uint64_t ticks = 0;
+  for (int i = 1; i <= 13 && fields >> field; ++i) {
+    if (i >= 12) ticks += std::strtoull(field.c_str(), nullptr, 10);
+  }
+  const long per_second = sysconf(_SC_CLK_TCK);
+  return per_second > 0 ? ticks * 1000000 / static_cast<uint64_t>(per_second) : 0;
 }
 
 }  // namespace ds::bench

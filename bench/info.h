@@ -1,5 +1,5 @@
 // Info: reads a running server's INFO fields with one blocking request, and a process's
-// resident memory from /proc. Used between load runs, never during one.
+// resident memory and CPU time from /proc. Used between load runs, never during one.
 #pragma once
 
 #include <cstdint>
@@ -20,5 +20,10 @@ uint64_t InfoNumber(const InfoFields& fields, const std::string& name);
 
 // VmRSS of process `pid` in bytes (0 if it cannot be read).
 uint64_t ResidentBytes(uint64_t pid);
+
+// CPU time, user and system, that process `pid` has used so far (all its threads), in
+// microseconds; 0 if it cannot be read (e.g. the server runs on another host). The kernel
+// counts it in clock ticks (10 ms here), so it suits runs of seconds.
+uint64_t CpuMicros(uint64_t pid);
 
 }  // namespace ds::bench
