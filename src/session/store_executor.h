@@ -49,6 +49,8 @@ class StoreExecutor {
   ~StoreExecutor() { Join(); }
 
   store::Store& store() { return store_; }
+  // True in Mode::kInline: calls run on the caller's thread.
+  bool runs_inline() const { return !pool_; }
 
   // Runs `work(store)`, a callable returning R, on the pool (or inline), then `done(result)` on
   // `loop`. `work` is taken as it is, not as a std::function: inline, it is just called.
