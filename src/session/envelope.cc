@@ -41,6 +41,9 @@ constexpr char kDigitPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+// The two digits of n < 100.
+const char* DigitPair(uint32_t n) { return &kDigitPairs[size_t{2} * n]; }
+
 // The longest decimal text of an int64_t: "-9223372036854775808".
 constexpr size_t kMaxIntBytes = 20;
 
@@ -57,18 +60,18 @@ char* WriteInt(int64_t n, char* out) {
     const auto four = static_cast<uint32_t>(u % 10000);
     u /= 10000;
     p -= 4;
-    std::memcpy(p, &kDigitPairs[2 * (four / 100)], 2);
-    std::memcpy(p + 2, &kDigitPairs[2 * (four % 100)], 2);
+    std::memcpy(p, DigitPair(four / 100), 2);
+    std::memcpy(p + 2, DigitPair(four % 100), 2);
   }
   auto rest = static_cast<uint32_t>(u);
   while (rest >= 100) {
     p -= 2;
-    std::memcpy(p, &kDigitPairs[2 * (rest % 100)], 2);
+    std::memcpy(p, DigitPair(rest % 100), 2);
     rest /= 100;
   }
   if (rest >= 10) {
     p -= 2;
-    std::memcpy(p, &kDigitPairs[2 * rest], 2);
+    std::memcpy(p, DigitPair(rest), 2);
   } else {
     *--p = static_cast<char>('0' + rest);
   }
