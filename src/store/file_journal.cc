@@ -247,17 +247,21 @@ Status FileJournal::FailedError() const {
                          "); restart to replay it");
 }
 
-Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
+namespace {
+
+bool RecordSizesFit(const JournalRecord& record) {
   constexpr uint64_t kMax32 = std::numeric_limits<uint32_t>::max();
-  if (record.key.empty() || record.key.size() > kMax32 || record.value.size() > kMax32) {
-    return Status::InvalidArgument("journal: record key or value size out of range");
-  }
-  bool rotated = false;
-  std::unique_lock lock(mu_);
-  if (!failure_.ok()) return FailedError();
-  std::shared_ptr<Generation> generation = generations_.back();
-  scratch_.clear();
-  journal_format::EncodeRecord(generation->number, record, &scratch_);
+  return !record.key.empty() && record.key.size() <= kMax32 && record.value.size() <= kMax32;
+}
+
+Status RecordSizeError() {
+  return Status::InvalidArgument("journal: record key or value size out of range");
+}
+
+}  // namespace
+
+Result<uint64_t> FileJournal::WriteScratch(size_t count, bool* rotated) {
+  Generation* generation = generations_.back().get();
   const std::string what = what_ + "/" + GenerationName(generation->number);
   if (generation->size + scratch_.size() > generation->zeroed) {
     // Appends overwrite zeroes written ahead, a chunk at a time: an fdatasync of a file that
@@ -267,8 +271,7 @@ Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
     // So the file system's journal commits once per chunk instead of once per group commit.
     // Zeroes are never a valid record (file_journal.h), so replay stops where they begin.
     static const std::string kZeroes(kZeroChunk, '\0');
-    const uint64_t chunks = (scratch_.size() + kZeroChunk - 1) / kZeroChunk;
-    for (uint64_t i = 0; i < chunks; ++i) {
+    while (generation->size + scratch_.size() > generation->zeroed) {
       if (Status s = PWriteAll(generation->fd.get(), kZeroes,
                                static_cast<off_t>(generation->zeroed), "write " + what);
           !s.ok()) {
@@ -285,11 +288,12 @@ Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
     return s;
   }
   generation->size += scratch_.size();
-  const uint64_t sequence = ++appended_;
-  if (generation->first_seq == 0) generation->first_seq = sequence;
-  generation->last_seq = sequence;
-  ++generation->pins;
-  ++stats_.records;
+  const uint64_t first = appended_ + 1;
+  appended_ += count;
+  if (generation->first_seq == 0) generation->first_seq = first;
+  generation->last_seq = appended_;
+  generation->pins += count;
+  stats_.records += count;
   if (generation->size >= options_.rotate_bytes) {
     // A failure to start the next generation is not an error: appends stay in this one and
     // the next append tries again.
@@ -297,12 +301,61 @@ Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
     if (next.ok()) {
       generation->closed = true;
       generations_.push_back(std::move(*next));
-      rotated = true;
+      *rotated = true;
     }
   }
+  return first;
+}
+
+Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
+  if (!RecordSizesFit(record)) return RecordSizeError();
+  bool rotated = false;
+  std::unique_lock lock(mu_);
+  if (!failure_.ok()) return FailedError();
+  std::shared_ptr<Generation> generation = generations_.back();
+  scratch_.clear();
+  journal_format::EncodeRecord(generation->number, record, &scratch_);
+  Result<uint64_t> sequence = WriteScratch(1, &rotated);
+  lock.unlock();
+  if (!sequence.ok()) return sequence.status();
+  if (rotated) checkpointer_.notify_one();
+  return Ticket(this, std::move(generation), *sequence);
+}
+
+std::vector<Result<FileJournal::Ticket>> FileJournal::AppendAll(
+    const std::vector<JournalRecord>& records) {
+  std::vector<Result<Ticket>> results;
+  results.reserve(records.size());
+  bool rotated = false;
+  std::unique_lock lock(mu_);
+  if (!failure_.ok()) {
+    for (size_t i = 0; i < records.size(); ++i) results.emplace_back(FailedError());
+    return results;
+  }
+  std::shared_ptr<Generation> generation = generations_.back();
+  scratch_.clear();
+  size_t count = 0;
+  for (const JournalRecord& record : records) {
+    if (!RecordSizesFit(record)) continue;
+    journal_format::EncodeRecord(generation->number, record, &scratch_);
+    ++count;
+  }
+  Result<uint64_t> first =
+      count == 0 ? Result<uint64_t>(uint64_t{0}) : WriteScratch(count, &rotated);
   lock.unlock();
   if (rotated) checkpointer_.notify_one();
-  return Ticket(this, std::move(generation), sequence);
+  // Sequence numbers follow the order of the records that fit.
+  uint64_t sequence = first.ok() ? *first : 0;
+  for (const JournalRecord& record : records) {
+    if (!RecordSizesFit(record)) {
+      results.emplace_back(RecordSizeError());
+    } else if (!first.ok()) {
+      results.emplace_back(first.status());
+    } else {
+      results.emplace_back(Ticket(this, generation, sequence++));
+    }
+  }
+  return results;
 }
 
 Status FileJournal::Commit(const Ticket& ticket) {
@@ -406,8 +459,12 @@ void FileJournal::CheckpointLoop() {
 
 Status FileJournal::Checkpoint(const std::vector<std::shared_ptr<Generation>>& done) {
   if (done.empty()) return Status::OK();
-  // Every record of `done` was released, so its effect (a rename, an unlink) has been made in
-  // the file system; one syncfs makes all of them, and the object data, durable.
+  // Every record of `done` was released, so its effect has been made: in the file system (an
+  // unlink, say), or in the caller's memory, which before_checkpoint writes out now. Then one
+  // syncfs makes all of them, and the object data, durable.
+  if (options_.before_checkpoint) {
+    if (Status s = options_.before_checkpoint(); !s.ok()) return s;
+  }
   if (::syncfs(fs_fd_) != 0) return ErrnoError("syncfs for journal checkpoint " + what_, errno);
   std::vector<uint64_t> numbers;
   numbers.reserve(done.size());

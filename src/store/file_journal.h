@@ -21,11 +21,12 @@
 // Generations (DIR/1, DIR/2, ...). Appends go to the active generation. When it exceeds
 // `rotate_bytes`, the next append opens a new one and the old one is closed. A closed
 // generation is checkpointed by a small thread of the journal's own: once every record of it
-// has been released (the caller has applied its effect, see Ticket), one syncfs(2) of the file
-// system makes all those effects durable, and the generation file is deleted (the directory is
-// fsynced after each unlink, oldest first, so that a crash can never bring back an old
-// generation without the newer ones it precedes). Writers never wait for a checkpoint: the
-// syncfs runs on that thread while appends go on in the new generation.
+// has been released (the caller has applied its effect, see Ticket), the caller's
+// Options::before_checkpoint puts into the file system whatever effects it still holds in
+// memory, one syncfs(2) of the file system makes all those effects durable, and the generation file
+// is deleted (the directory is fsynced after each unlink, oldest first, so that a crash can never
+// bring back an old generation without the newer ones it precedes). Writers never wait for a
+// checkpoint: the syncfs runs on that thread while appends go on in the new generation.
 //
 // Group commit (leader/follower, as in PostgreSQL or InnoDB). Commit(ticket) returns once an
 // fdatasync that started after the ticket's record was written has completed. Whoever finds no
@@ -49,6 +50,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -107,6 +109,12 @@ class FileJournal {
     uint64_t rotate_bytes = 32 << 20;
     // Off: every Commit fdatasyncs by itself. Only useful to measure what batching buys.
     bool group_commit = true;
+    // Called by every checkpoint (on the checkpoint thread, and by Close) before its syncfs,
+    // with no lock of the journal held: it must put into the file system every effect of
+    // every released record that is still held elsewhere (the file store writes the objects
+    // it keeps in memory, file_store.h). An error fails the checkpoint, and so the journal.
+    // None by default: the effects are already in the file system when records are released.
+    std::function<Status()> before_checkpoint = nullptr;
   };
 
   struct Stats {
@@ -141,7 +149,8 @@ class FileJournal {
   FileJournal& operator=(const FileJournal&) = delete;
 
   // An appended record. Until it is destroyed, its generation is not checkpointed: destroy it
-  // only once the record's effect has been applied (or abandoned). Move-only.
+  // only once the record's effect has been applied (or abandoned), in the file system or
+  // where Options::before_checkpoint will find it. Move-only.
   class Ticket {
    public:
     Ticket(Ticket&& other) noexcept;
@@ -160,6 +169,11 @@ class FileJournal {
   // Writes `record` to the active generation (not yet durable). InvalidArgument when the key
   // or value is too large; IOError when the write fails or the journal has failed before.
   Result<Ticket> Append(const JournalRecord& record);
+
+  // Appends `records` in order with one write(2) for all of them (a batch of the file store:
+  // one system call instead of one per record). Result i is what Append(records[i]) would
+  // have returned: a record too large is refused on its own; a failed write fails them all.
+  std::vector<Result<Ticket>> AppendAll(const std::vector<JournalRecord>& records);
 
   // Returns once `ticket`'s record is durable. On error the record may or may not be durable,
   // and the journal has failed (see above).
@@ -190,6 +204,10 @@ class FileJournal {
   // How many generations at the front of generations_ are closed and released. mu_ held.
   size_t CheckpointablePrefix() const;
   void CheckpointLoop();
+  // Writes scratch_ (the encoding of `count` records) at the end of the active generation and
+  // returns the sequence number of the first of them, after rotating if the generation is now
+  // full. mu_ held; `*rotated` is set when a new generation was started.
+  Result<uint64_t> WriteScratch(size_t count, bool* rotated);
   Status FailedError() const;  // mu_ held
 
   const UniqueFd dir_fd_;

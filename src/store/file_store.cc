@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <chrono>
 #include <mutex>
-#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "store/object_file.h"
 
@@ -57,15 +59,23 @@ Result<int> FileStore::SubdirFd(size_t index, bool create) {
   return fd;
 }
 
-Status FileStore::CheckCondition(int object_fd, const WriteCondition& condition,
+Result<std::string> FileStore::CurrentEtag(const Location& loc, std::string_view key) {
+  const Stripe& stripe = stripes_[loc.stripe];
+  if (auto it = stripe.dirty.find(loc.name); it != stripe.dirty.end()) return it->second.etag;
+  Result<int> subdir_fd = SubdirFd(loc.subdir, /*create=*/false);
+  if (!subdir_fd.ok()) return subdir_fd.status();
+  if (*subdir_fd < 0) return std::string();
+  UniqueFd fd(::openat(*subdir_fd, loc.name.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::string();
+    return ErrnoError("open object " + std::string(key), errno);
+  }
+  return object_file::ReadEtag(fd.get(), key);
+}
+
+Status FileStore::CheckCondition(std::string_view current, const WriteCondition& condition,
                                  std::string_view key) {
   if (condition.kind == WriteCondition::Kind::kNone) return Status::OK();
-  std::string current;  // empty: no object
-  if (object_fd >= 0) {
-    Result<std::string> etag = object_file::ReadEtag(object_fd, key);
-    if (!etag.ok()) return etag.status();
-    current = std::move(*etag);
-  }
   if (condition.kind == WriteCondition::Kind::kCreateOnly) {
     if (!current.empty()) return Status::PreconditionFailed("object exists: " + std::string(key));
     return Status::OK();
@@ -79,13 +89,11 @@ Status FileStore::CheckCondition(int object_fd, const WriteCondition& condition,
   return Status::OK();
 }
 
-Status FileStore::WriteInPlace(int subdir_fd, const std::string& name, UniqueFd object_fd,
-                               std::string_view etag, std::string_view data, std::string_view key) {
+Status FileStore::WriteInPlace(int subdir_fd, const std::string& name, std::string_view etag,
+                               std::string_view data, std::string_view key, int64_t mtime_micros) {
   const std::string what = "object " + std::string(key);
-  if (!object_fd.valid()) {
-    object_fd = UniqueFd(::openat(subdir_fd, name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-    if (!object_fd.valid()) return ErrnoError("create " + what, errno);
-  }
+  UniqueFd object_fd(::openat(subdir_fd, name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (!object_fd.valid()) return ErrnoError("create " + what, errno);
   struct stat st {};
   if (::fstat(object_fd.get(), &st) != 0) return ErrnoError("stat " + what, errno);
   if (Status s = PWriteAll(object_fd.get(), object_file::Header(etag), data, 0, "write " + what);
@@ -96,6 +104,17 @@ Status FileStore::WriteInPlace(int subdir_fd, const std::string& name, UniqueFd 
   const auto size = static_cast<off_t>(object_file::kHeaderSize + data.size());
   if (st.st_size > size && ::ftruncate(object_fd.get(), size) != 0) {
     return ErrnoError("truncate " + what, errno);
+  }
+  if (mtime_micros != 0) {
+    // The time of the Put, not of the checkpoint that wrote the file: List reports it, and the
+    // TTL sweep decides by it.
+    const std::array<timespec, 2> times{
+        timespec{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+        timespec{.tv_sec = static_cast<time_t>(mtime_micros / 1'000'000),
+                 .tv_nsec = static_cast<long>(mtime_micros % 1'000'000) * 1000}};
+    if (::futimens(object_fd.get(), times.data()) != 0) {
+      return ErrnoError("set mtime of " + what, errno);
+    }
   }
   return Status::OK();
 }
@@ -121,18 +140,29 @@ Result<Object> FileStore::Get(std::string_view key, std::string_view if_none_mat
   if (Status s = CheckNotFailed(); !s.ok()) return s;
   Result<Location> loc = Locate(key);
   if (!loc.ok()) return loc.status();
-  Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
-  if (!subdir_fd.ok()) return subdir_fd.status();
-  if (*subdir_fd < 0) return Status::NotFound(std::string(key));
 
-  // The stripe lock is held shared for the whole read: writers overwrite object files in
-  // place under it held exclusively, so a reader holding it sees one complete version, and
-  // only once it is durable (a writer commits its journal record before touching the file).
+  // The stripe lock is held shared for the whole read: writers change the dirty set, and
+  // checkpoints overwrite object files in place, under it held exclusively, so a reader
+  // holding it sees one complete version, and only once it is durable (a writer commits its
+  // journal record before it makes the version visible).
   Object object;
   std::string etag;
   bool complete = false;
   {
-    std::shared_lock lock(stripes_[loc->stripe]);
+    Stripe& stripe = stripes_[loc->stripe];
+    std::shared_lock lock(stripe.lock);
+    if (auto it = stripe.dirty.find(loc->name); it != stripe.dirty.end()) {
+      // The newest version is in memory; the file, if any, holds an older one.
+      if (!if_none_match.empty() && if_none_match == it->second.etag) {
+        return Status::NotModified(std::string(key));
+      }
+      return Object{it->second.data, it->second.etag};
+    }
+    // Looked up under the lock: a checkpoint may have just created the subdirectory to write
+    // this very object back.
+    Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
+    if (!subdir_fd.ok()) return subdir_fd.status();
+    if (*subdir_fd < 0) return Status::NotFound(std::string(key));
     UniqueFd fd(::openat(*subdir_fd, loc->name.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
       if (errno == ENOENT) return Status::NotFound(std::string(key));
@@ -171,16 +201,25 @@ Result<std::string> FileStore::Put(std::string_view key, std::string_view data,
   return std::move(results.front());
 }
 
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 std::vector<Result<std::string>> FileStore::PutBatch(const std::vector<PutRequest>& puts) {
   // A write of the batch, from locating its file to its result.
   struct Write {
     const PutRequest* put = nullptr;
     Location loc;
-    int subdir_fd = -1;
     std::string etag;
-    UniqueFd object_fd;                         // the current object file, if any
-    std::optional<FileJournal::Ticket> ticket;  // set once its record is appended
-    Status error;                               // why it was not made
+    bool located = false;  // loc and etag are set
+    bool journaled = false;
+    Status error;  // why it was not made
   };
   std::vector<Write> writes(puts.size());
   // Result i: the etag of a write made, else why not.
@@ -211,98 +250,106 @@ std::vector<Result<std::string>> FileStore::PutBatch(const std::vector<PutReques
       continue;
     }
     w.loc = std::move(*loc);
-    Result<int> subdir_fd = SubdirFd(w.loc.subdir, /*create=*/true);
-    if (!subdir_fd.ok()) {
-      w.error = subdir_fd.status();
-      continue;
-    }
-    w.subdir_fd = *subdir_fd;
     w.etag = object_file::ContentEtag(w.put->data);
+    w.located = true;
     stripes.push_back(w.loc.stripe);
   }
   // Every stripe of the batch, each once and in ascending order: two batches that share
-  // stripes take them in the same order, so they cannot deadlock; Get, List and Delete hold
-  // one stripe at a time.
+  // stripes take them in the same order, so they cannot deadlock; Get, List, Delete and
+  // WriteBackDirtyObjects hold one stripe at a time.
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   std::vector<std::unique_lock<StripeLock>> locks;
   locks.reserve(stripes.size());
-  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
+  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe].lock);
 
-  // Under the locks: check each condition against the current object file (opened now, so
-  // that it cannot be unlinked or replaced meanwhile; not created before the commit, so that
-  // a failed or refused write leaves no trace) and journal the writes that pass. Records of
-  // one key are thereby in the order of its writes.
-  const FileJournal::Ticket* last = nullptr;
+  // Under the locks: check each condition against the current version (in memory or in its
+  // file) and journal the writes that pass, all with one write(2). Records of one key are
+  // thereby in the order of its writes.
+  std::vector<JournalRecord> records;
+  std::vector<Write*> journaled;
+  records.reserve(writes.size());
+  journaled.reserve(writes.size());
   for (size_t i = 0; i < writes.size(); ++i) {
     Write& w = writes[i];
-    if (w.subdir_fd < 0) continue;
+    if (!w.located) continue;
     const std::string_view key = w.put->key;
     for (size_t j = 0; j < i; ++j) {
-      if (writes[j].subdir_fd >= 0 && writes[j].put->key == key) {
+      if (writes[j].located && writes[j].put->key == key) {
         w.error = Status::InvalidArgument("file store: key " + std::string(key) +
                                           " appears twice in one batch");
         break;
       }
     }
     if (!w.error.ok()) continue;
-    w.object_fd = UniqueFd(::openat(w.subdir_fd, w.loc.name.c_str(), O_RDWR | O_CLOEXEC));
-    if (!w.object_fd.valid() && errno != ENOENT) {
-      w.error = ErrnoError("open object " + std::string(key), errno);
-      continue;
+    if (w.put->condition.kind != WriteCondition::Kind::kNone) {
+      Result<std::string> current = CurrentEtag(w.loc, key);
+      if (!current.ok()) {
+        w.error = current.status();
+        continue;
+      }
+      if (Status s = CheckCondition(*current, w.put->condition, key); !s.ok()) {
+        w.error = s;
+        continue;
+      }
     }
-    if (Status s = CheckCondition(w.object_fd.get(), w.put->condition, key); !s.ok()) {
-      w.error = s;
-      continue;
+    records.push_back({JournalOp::kPut, key, w.put->data});
+    journaled.push_back(&w);
+  }
+  if (records.empty()) return results_of(writes);
+  std::vector<Result<FileJournal::Ticket>> tickets = journal_->AppendAll(records);
+  const FileJournal::Ticket* last = nullptr;
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    if (tickets[i].ok()) {
+      journaled[i]->journaled = true;
+      last = &*tickets[i];
+    } else {
+      journaled[i]->error = tickets[i].status();
     }
-    Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kPut, key, w.put->data});
-    if (!ticket.ok()) {
-      w.error = ticket.status();
-      continue;
-    }
-    w.ticket.emplace(std::move(*ticket));
-    last = &*w.ticket;
   }
   if (last == nullptr) return results_of(writes);
 
-  // One commit covers every record appended before the last one. It comes before any object
-  // file is touched, so that no Get or conditional Put sees a version that a crash could
-  // still take back, and so that a crash in the middle of an overwrite below leaves a
-  // committed record that replays it.
+  // One commit covers every record appended before the last one. It comes before the new
+  // versions become visible, so that no Get or conditional Put sees a version that a crash
+  // could still take back.
   if (Status s = journal_->Commit(*last); !s.ok()) {
     // The records may or may not have reached the disk: a replay may apply them, or not.
     // Until the restart that decides, the store fails every call (see Fail), and the callers
     // re-read after it.
     Fail(s);
     for (Write& w : writes) {
-      if (!w.ticket) continue;
+      if (!w.journaled) continue;
       w.error = Status::OutcomeUnknown("file store: write of " + std::string(w.put->key) +
                                        " may or may not be durable: " + s.ToString());
     }
     return results_of(writes);
   }
+  // Committed: the new versions become the dirty objects of their keys, served from memory
+  // until the checkpoint that retires their journal generation writes their files
+  // (file_store.h: "Dirty objects"). No file is touched here.
+  const int64_t now = NowMicros();
   for (Write& w : writes) {
-    if (!w.ticket) continue;
-    // No temporary file, no rename, no fsync: see file_store.h for why an object file may be
-    // overwritten in place.
-    Status s = WriteInPlace(w.subdir_fd, w.loc.name, std::move(w.object_fd), w.etag, w.put->data,
-                            w.put->key);
-    if (!s.ok()) {
-      // Committed but not applied: the object file shows the previous version, or a torn mix,
-      // while the journal holds this one, and the next replay will apply it. Serving on would
-      // let readers and conditional writers act on a version the store has already given up
-      // (or on a torn file), so the store fails every call from now on (as after an fsync
-      // failure: fsyncgate), and a restart replays the journal and brings files and journal
-      // back together. The outcome is unknown to the caller until then.
-      Fail(s);
-      w.error = Status::OutcomeUnknown("file store: " + s.message());
-      continue;
+    if (!w.journaled) continue;
+    auto [it, inserted] = stripes_[w.loc.stripe].dirty.try_emplace(w.loc.name);
+    DirtyObject& dirty = it->second;
+    if (inserted) {
+      dirty_objects_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      dirty_bytes_.fetch_sub(dirty.data.size(), std::memory_order_relaxed);
     }
+    dirty.data.assign(w.put->data);
+    dirty.etag = w.etag;
+    dirty.subdir = w.loc.subdir;
+    dirty.written_micros = now;
+    dirty_bytes_.fetch_add(dirty.data.size(), std::memory_order_relaxed);
     if (w.put->condition.kind != WriteCondition::Kind::kIfMatch) window_.NoteCreated(w.loc.name);
   }
-  // The locks go first (declared last), then the tickets with `writes`: a generation may
-  // retire once every object write of its records has been made.
+  // The locks go first, then the tickets (declared earlier): a generation may retire once
+  // every version it holds is in the dirty set, from which its checkpoint writes it.
   locks.clear();
+  if (dirty_bytes_.load(std::memory_order_relaxed) > options_.max_dirty_bytes) {
+    early_write_back_->Request();
+  }
   return results_of(writes);
 }
 
@@ -312,18 +359,26 @@ Status FileStore::Delete(std::string_view key) {
   if (Status s = CheckNotFailed(); !s.ok()) return s;
   Result<Location> loc = Locate(key);
   if (!loc.ok()) return loc.status();
+
+  Stripe& stripe = stripes_[loc->stripe];
+  std::unique_lock lock(stripe.lock);
+  // Under the lock: a checkpoint may have just created the subdirectory to write this object.
   Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
   if (!subdir_fd.ok()) return subdir_fd.status();
-  if (*subdir_fd < 0) return Status::OK();
-
-  std::unique_lock lock(stripes_[loc->stripe]);
-  struct stat st {};
-  if (::fstatat(*subdir_fd, loc->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    // Already gone: deleting a missing object succeeds, and needs no record, since every
-    // change to this key that is visible is either checkpointed or journaled already.
-    if (errno == ENOENT) return Status::OK();
-    return ErrnoError("stat object " + std::string(key), errno);
+  const auto dirty = stripe.dirty.find(loc->name);
+  bool has_file = false;
+  if (*subdir_fd >= 0) {
+    struct stat st {};
+    if (::fstatat(*subdir_fd, loc->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      has_file = true;
+    } else if (errno != ENOENT) {
+      return ErrnoError("stat object " + std::string(key), errno);
+    }
   }
+  // Already gone: deleting a missing object succeeds, and needs no record, since every
+  // change to this key that is visible is either checkpointed or journaled already.
+  if (dirty == stripe.dirty.end() && !has_file) return Status::OK();
+
   Result<FileJournal::Ticket> ticket = journal_->Append({JournalOp::kDelete, key, {}});
   if (!ticket.ok()) return ticket.status();
   if (Status s = journal_->Commit(*ticket); !s.ok()) {
@@ -331,8 +386,16 @@ Status FileStore::Delete(std::string_view key) {
     return Status::OutcomeUnknown("file store: delete of " + std::string(key) +
                                   " may or may not be durable: " + s.ToString());
   }
-  if (::unlinkat(*subdir_fd, loc->name.c_str(), 0) != 0 && errno != ENOENT) {
-    // Committed but not applied; the same policy as a failed overwrite in Put.
+  if (dirty != stripe.dirty.end()) {
+    dirty_bytes_.fetch_sub(dirty->second.data.size(), std::memory_order_relaxed);
+    dirty_objects_.fetch_sub(1, std::memory_order_relaxed);
+    stripe.dirty.erase(dirty);
+  }
+  if (has_file && ::unlinkat(*subdir_fd, loc->name.c_str(), 0) != 0 && errno != ENOENT) {
+    // Committed but not applied: the file shows a version the journal has deleted, and the
+    // next replay will delete it. Serving on would let readers act on it, so the store fails
+    // every call from now on (as after an fsync failure: fsyncgate), until a restart replays
+    // the journal and brings files and journal back together.
     const Status error = ErrnoError("unlink object " + std::string(key), errno);
     Fail(error);
     return Status::OutcomeUnknown("file store: " + error.message());
@@ -341,16 +404,70 @@ Status FileStore::Delete(std::string_view key) {
   return Status::OK();
 }
 
+// --- Write-back ------------------------------------------------------------------------------
+
+Status FileStore::WriteBackDirtyObjects() {
+  // Each object is written under its stripe's lock held exclusively: a Get or List of it waits
+  // instead of reading a half-written file, and a Put or Delete of it waits instead of racing
+  // the write. The lock is taken again for every object rather than held for a whole stripe,
+  // so that a PutBatch, which holds the locks of all its keys through its commit, waits for one
+  // file write at most. An object leaves the dirty set only once its file is complete, so at
+  // every moment it is whole in memory or whole in its file. Objects made dirty after a
+  // stripe's names were taken need not be written: their records are in a generation this
+  // checkpoint does not retire. On an error the remaining objects stay dirty; the checkpoint
+  // fails, and the store fails (Fail), keeping the journal generations for a replay.
+  std::vector<std::string> names;
+  for (Stripe& stripe : stripes_) {
+    names.clear();
+    {
+      std::shared_lock lock(stripe.lock);
+      for (const auto& entry : stripe.dirty) names.push_back(entry.first);
+    }
+    for (const std::string& name : names) {
+      std::unique_lock lock(stripe.lock);
+      auto it = stripe.dirty.find(name);
+      if (it == stripe.dirty.end()) continue;  // deleted meanwhile
+      const DirtyObject& dirty = it->second;
+      Result<int> subdir_fd = SubdirFd(dirty.subdir, /*create=*/true);
+      Status s = subdir_fd.ok() ? WriteInPlace(*subdir_fd, name, dirty.etag, dirty.data, name,
+                                               dirty.written_micros)
+                                : subdir_fd.status();
+      if (!s.ok()) {
+        lock.unlock();
+        // As after any write-back error: nothing written since can be promised durable
+        // (fsyncgate), so the store stops until a restart replays the journal.
+        Fail(s);
+        return s;
+      }
+      dirty_bytes_.fetch_sub(dirty.data.size(), std::memory_order_relaxed);
+      dirty_objects_.fetch_sub(1, std::memory_order_relaxed);
+      written_back_.fetch_add(1, std::memory_order_relaxed);
+      stripe.dirty.erase(it);
+    }
+  }
+  return Status::OK();
+}
+
+void FileStore::WaitForEarlyWriteBack() { early_write_back_->WaitUntilIdle(); }
+
 FileStore::Stats FileStore::stats() const {
   const FileJournal::Stats journal = journal_->stats();
-  return {journal.records, journal.syncs, journal.checkpoints};
+  return {journal.records,
+          journal.syncs,
+          journal.checkpoints,
+          dirty_objects_.load(std::memory_order_relaxed),
+          dirty_bytes_.load(std::memory_order_relaxed),
+          written_back_.load(std::memory_order_relaxed)};
 }
 
 std::vector<std::pair<std::string, uint64_t>> FileStore::Metrics() const {
   const Stats s = stats();
   return {{"file_journal_records", s.journal_records},
           {"file_journal_syncs", s.journal_syncs},
-          {"file_checkpoints", s.checkpoints}};
+          {"file_checkpoints", s.checkpoints},
+          {"file_dirty_objects", s.dirty_objects},
+          {"file_dirty_bytes", s.dirty_bytes},
+          {"file_objects_written_back", s.objects_written_back}};
 }
 
 }  // namespace ds::store

@@ -39,46 +39,76 @@
 //                        close.
 //
 // Put(key, data, condition), under the key's stripe lock held exclusively from start to end:
-// the current object file is opened (not created) and its header checked against the
-// condition; a put record (key and data) is appended to the journal; the writer waits for a
-// group commit that covers it (leader/follower: whoever finds no fdatasync of the journal
-// running starts one for every record appended so far, the others wait for it and the next
-// one); then the object file is overwritten IN PLACE: opened with O_CREAT only when the object
-// is new, header and data written at offset 0 (one pwritev), truncated when the previous
-// version was longer, closed. No temporary file, no rename, no fsync. Delete journals a delete
-// record the same way and unlinks. Deleting a missing object journals nothing: everything
-// visible is already durable (below). A condition that fails is detected before anything is
-// written, and any failure before the commit is a clean error that leaves no trace. A failed
-// commit (fdatasync), or an overwrite or unlink that fails after its record was committed,
-// leaves a record that a replay may or will apply while the object file shows the previous
-// state or a torn mix: the write returns OutcomeUnknown and the store fails every later call
+// the condition is checked against the current version (the dirty one in memory, below, or
+// else the object file's header); a put record (key and data) is appended to the journal; the
+// writer waits for a group commit that covers it (leader/follower: whoever finds no fdatasync
+// of the journal running starts one for every record appended so far, the others wait for it
+// and the next one); then the new version becomes the key's DIRTY OBJECT, a copy held in
+// memory, and no object file is touched. Delete journals a delete record the same way, drops
+// the dirty object and unlinks the file. Deleting a missing object (neither dirty nor in a
+// file) journals nothing: everything visible is already durable (below). A condition that
+// fails is detected before anything is written, and any failure before the commit is a clean
+// error that leaves no trace. A failed commit (fdatasync), or an unlink that fails after its
+// record was committed, leaves a record that a replay may or will apply while the store shows
+// the previous state: the write returns OutcomeUnknown and the store fails every later call
 // with IOError, keeping every journal generation, until a restart replays them (the
 // "fsyncgate" policy: after a write-back error nothing can be promised, and serving on would
-// let readers act on a state the journal contradicts). One consequence: a full disk met while
-// writing an object file (rather than while appending its record) also stops the store until
-// a restart.
+// let readers act on a state the journal contradicts).
 //
-// Why in place, and why it is safe. The journal makes atomic replacement unnecessary: what a
-// crash can do to an object file in the middle of an overwrite (old and new bytes mixed, a
-// partial header, the old tail not yet truncated) is what a power loss can do to any file
-// written without fsync, and it is repaired the same way, by the replay. The invariant: every
-// object file changed since the last checkpoint has a committed record in the journal, and a
-// file is touched (written, created, truncated, unlinked) only after its record is committed.
-// A record stays in the journal until its generation is checkpointed, and a generation is
-// checkpointed only after every write it covers has finished (each writer holds a Ticket until
-// its file is closed) and a syncfs has made those files durable. So a file that may be torn,
-// empty, stale or missing is always named by a record that restores it, until the moment it is
-// durable and whole. Records of one key are in the order of its writes (appended under its
-// lock), so the replay ends every key at its last committed version; a record appended but not
-// committed when the process died may be replayed or not, which is fine since it was never
-// acknowledged. Against readers of a live store, the stripe lock does the work: a Get or List
-// holds it shared while it reads a file, so it never sees a write in progress, nor a version
-// before it is durable.
+// Dirty objects. Writing the object file on every Put cost an open, a pwrite and a close per
+// write, and most of them were overwritten again seconds later (a session is stashed many
+// times). The journal already holds every committed version, so the file can wait: the newest
+// version of each key written since the last checkpoint lives in memory (its stripe's `dirty`
+// map, under the stripe lock), and Get, List, conditions and Delete look there first, so they
+// see exactly what they would see in the file (the same etag, size, and last-modified time:
+// the Put's). A checkpoint writes every dirty object to its file (WriteBackDirtyObjects: in
+// place, as below, with the Put's time as mtime) before its syncfs, and drops it from memory;
+// a session stashed a hundred times between two checkpoints is written to its file once. A
+// checkpoint that cannot write an object file (a full disk, say) fails the store as a failed
+// commit does: every later call gets IOError until a restart replays the journal.
+// Memory is bounded by the journal: a dirty object is one version of one key, whose record is
+// in a generation not yet checkpointed (a checkpoint writes back, and drops, every object
+// made dirty before it started, whose records include all of those in the generations it
+// retires), so the dirty bytes never exceed the bytes of the generations on disk: one full
+// generation (Options::journal_rotate_bytes, 32 MiB) plus the active one while a checkpoint
+// runs, and far less when sessions are written repeatedly, plus a map node per object.
+// (Checkpoints that fall behind let the journal, and this, grow alike.) Below that, memory is
+// capped by Options::max_dirty_bytes (4 MiB): past it, a background thread (BackgroundPass)
+// writes every dirty object to its file ahead of the checkpoint, exactly as a checkpoint
+// would. Without the cap, 100,000 sessions stashed once each between two checkpoints held
+// their objects twice, which added ~550 bytes per resident session (BENCHMARKS.md).)
+// Measured through the daemon (`ds_bench durable`, 50 connections, 10,000 sessions, ext4, the
+// same build but for the file store, alternated three times in the same minutes on this busy
+// 2-CPU VM): writing each object file per Put 9,500-14,900 durable stashes/s, 100-125 us of
+// daemon CPU per stash; dirty objects 15,400-20,600/s, 46-60 us. Records per fdatasync went
+// from 12-14 to 15 with the CPU freed.
 //
-// Why it matters: the create and rename of a temporary file each change two directories,
-// metadata that ext4 commits in its own journal, and those commits queue behind the journal
-// fdatasyncs running at the same time. An in-place overwrite of an existing object changes
-// only the file's data and times. A C experiment on this machine (16 threads, an fdatasync
+// Why files are written in place, and why it is safe. The journal makes atomic replacement
+// unnecessary: what a crash can do to an object file in the middle of an overwrite (old and
+// new bytes mixed, a partial header, the old tail not yet truncated) is what a power loss can
+// do to any file written without fsync, and it is repaired the same way, by the replay. The
+// invariant: every object changed since the last checkpoint has a committed record in the
+// journal, and a file is touched (written, created, truncated, unlinked) only after its
+// record is committed. A record stays in the journal until its generation is checkpointed,
+// and a generation is checkpointed only after every version it covers is either in its file
+// or in the dirty set (each writer holds a Ticket until then), the checkpoint has written the
+// dirty set to the files, and a syncfs has made those files durable. So a file that may be
+// torn, empty, stale or missing is always named by a record that restores it, until the
+// moment it is durable and whole. Records of one key are in the order of its writes (appended
+// under its lock), so the replay ends every key at its last committed version; a record
+// appended but not committed when the process died may be replayed or not, which is fine
+// since it was never acknowledged. What a SIGKILL or a power loss takes with it, the dirty set,
+// is exactly what the replay rebuilds: the last committed version of every key written since
+// the last checkpoint. Against readers of a live store, the stripe lock does the work: Put and
+// Delete change the dirty set, and a checkpoint writes a file, under it held exclusively; a
+// Get or List holds it shared while it reads the dirty set or a file, so it never sees a
+// write in progress, nor a version before it is durable.
+//
+// Why in place matters: the create and rename of a temporary file each change two
+// directories, metadata that ext4 commits in its own journal, and those commits queue behind
+// the journal fdatasyncs running at the same time (this was measured when Puts still wrote
+// their files). An in-place overwrite of an existing object changes only the file's data and
+// times. A C experiment on this machine (16 threads, an fdatasync
 // loop on another file) did 3,156 "create temp + write + rename" per second against 15,714
 // "open + pwrite + close". New objects still create their file (one directory change), but a
 // session's object is created once and overwritten for the rest of its life.
@@ -86,8 +116,9 @@
 // Checkpoints keep the journal small. When the active generation exceeds
 // Options::journal_rotate_bytes (32 MiB: file_journal.h says why), new appends go to the next
 // generation; the journal's own thread waits until every write of the old one has finished
-// (its file closed, or unlinked), calls syncfs(2) (all those object files and directory
-// changes become durable), deletes the old generation and fsyncs PATH/journal, oldest
+// (its version in the dirty set, or its file unlinked), writes the dirty objects to their
+// files (FileJournal::Options::before_checkpoint), calls syncfs(2) (all those object files and
+// directory changes become durable), deletes the old generation and fsyncs PATH/journal, oldest
 // generation first. Writers never wait for it: a dedicated thread rather than the writer that
 // crossed the threshold, because a syncfs takes as long as the write-back of everything dirty
 // and the writer is a daemon store thread that serves clients. A clean close (the destructor)
@@ -110,9 +141,11 @@
 // Conditions and locking: only one process can use a directory (the LOCK), so in-process
 // locks suffice. Each key maps to one of kStripes reader/writer locks, writer-preferring
 // (file_store_stripe_lock.h: readers holding a lock for whole reads must not starve a Put).
-// Put and Delete hold their key's stripe exclusively from the condition check until the file
-// is written or unlinked (after the commit); Get holds it shared from opening the file to
-// reading its last byte, and List while it reads one entry's header and size. So conditional
+// Put and Delete hold their key's stripe exclusively from the condition check until the dirty
+// set is updated or the file unlinked (after the commit), and a checkpoint while it writes a
+// stripe's dirty objects to their files; Get holds it shared from looking in the dirty set (or
+// opening the file) to reading its last byte, and List while it reads one entry's version in
+// memory, or its file's header and size. So conditional
 // writes of one key are linearizable, and a reader sees one complete, durable version.
 //
 // Throughput. Nothing is serialized across keys but the journal append (a pwrite of the record
@@ -136,9 +169,10 @@
 // commit without needing one thread per write: the batch takes the stripe locks of all its
 // keys (each once, in ascending stripe order, so two batches cannot deadlock and Get, List
 // and Delete, which hold one stripe at a time, cannot either), checks each condition, appends
-// the records of the writes that pass, commits once (its last record), then overwrites the
-// objects. Each write gets its own result, as if it had been a Put of its own; Put is a batch
-// of one. Through the daemon: 9,500 -> 13,000-15,000 durable stashes/s (BENCHMARKS.md).
+// the records of the writes that pass with one write(2) (FileJournal::AppendAll), commits once
+// (its last record), then installs the new versions as dirty objects. Each write gets its own
+// result, as if it had been a Put of its own; Put is a batch of one. Through the daemon:
+// 9,500 -> 13,000-15,000 durable stashes/s (BENCHMARKS.md).
 //
 // List reads names, never file contents (only the 38-byte headers of the entries it returns,
 // for their etags). Since objects are spread by hash, finding a page in key order means
@@ -163,11 +197,13 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
+#include "store/background_pass.h"
 #include "store/file_journal.h"
 #include "store/file_names.h"
 #include "store/file_store_stripe_lock.h"
@@ -189,12 +225,20 @@ class FileStore final : public Store {
     // Names one List scan keeps for the following pages (list_window.h). Tests make it tiny
     // to exercise rescans.
     size_t list_window = ListWindow::kCapacity;
+    // Bytes of dirty objects beyond which a background thread writes them all to their files
+    // before the next checkpoint would ("Dirty objects" above). Many distinct sessions written
+    // between two checkpoints would otherwise keep up to a journal generation's worth of
+    // copies in memory; sessions written again and again still coalesce below this.
+    uint64_t max_dirty_bytes = uint64_t{4} * 1024 * 1024;
   };
 
   struct Stats {
     uint64_t journal_records = 0;  // Puts and Deletes journaled
     uint64_t journal_syncs = 0;    // journal fdatasync calls made to commit them
     uint64_t checkpoints = 0;      // syncfs calls that retired journal generations
+    uint64_t dirty_objects = 0;    // objects whose newest version is only in memory (and journal)
+    uint64_t dirty_bytes = 0;      // ... and the bytes of those versions
+    uint64_t objects_written_back = 0;  // object files written from memory (checkpoints, early)
   };
 
   // Opens the store in `dir`, creating the directory (and parents) if missing. IOError when
@@ -218,8 +262,17 @@ class FileStore final : public Store {
                         size_t max_keys) override;
   std::string Describe() const override { return "file:" + dir_; }
 
+  // Writes every object whose newest version is held only in memory to its file, without any
+  // fsync (the journal still covers it), and drops it from memory. Every checkpoint does this
+  // before its syncfs; public for tests that look at object files, and harmless at any time.
+  Status WriteBackDirtyObjects();
+  // Waits until the early write-backs asked for so far (Options::max_dirty_bytes) have run.
+  // For tests.
+  void WaitForEarlyWriteBack();
+
   Stats stats() const;
-  // The Stats as INFO fields: file_journal_records, file_journal_syncs, file_checkpoints.
+  // The Stats as INFO fields: file_journal_records, file_journal_syncs, file_checkpoints,
+  // file_dirty_objects, file_dirty_bytes, file_objects_written_back.
   std::vector<std::pair<std::string, uint64_t>> Metrics() const override;
 
  private:
@@ -245,19 +298,41 @@ class FileStore final : public Store {
   // created if `create`, else -1.
   Result<int> SubdirFd(size_t index, bool create);
 
-  // OK when `condition` holds for the object whose file is open as `object_fd` (-1: there is
-  // no such object), else PreconditionFailed; Corruption when its header is not valid. `key`
-  // is for messages. REQUIRES: the key's stripe lock held.
-  static Status CheckCondition(int object_fd, const WriteCondition& condition,
+  // An object whose newest version is committed to the journal but not yet written to its
+  // file: the file (if any) holds an older version. Get, List, conditions and Delete look here
+  // first. Written out and dropped by WriteBackDirtyObjects at the next checkpoint.
+  struct DirtyObject {
+    std::string data;
+    std::string etag;
+    size_t subdir = 0;           // the fan-out subdirectory of its file
+    int64_t written_micros = 0;  // when it was written (system clock): List and the file's mtime
+  };
+
+  // One of kStripes key stripes: its lock, and its keys' dirty objects by file name.
+  struct Stripe {
+    StripeLock lock;  // writer-preferring (file_store_stripe_lock.h)
+    // Under `lock`. Bounded by the journal generations not yet checkpointed (above: "Memory
+    // is bounded by the journal").
+    std::unordered_map<std::string, DirtyObject> dirty;
+  };
+
+  // The etag of the current version of the object at `loc`, "" when there is none: its dirty
+  // version, else its file's header (Corruption when that is not valid). `key` is for
+  // messages. REQUIRES: the key's stripe lock held.
+  Result<std::string> CurrentEtag(const Location& loc, std::string_view key);
+
+  // OK when `condition` holds for an object whose current etag is `current` ("" when there is
+  // no such object), else PreconditionFailed. `key` is for messages.
+  static Status CheckCondition(std::string_view current, const WriteCondition& condition,
                                std::string_view key);
 
   // Writes an object (header and data, no fsync) over the file `name` in subdirectory fd
-  // `subdir_fd`, in place: into `object_fd`, that file already open for writing, or when
-  // invalid into the file opened or created by name; truncated when it was longer. `key` is
-  // for messages. REQUIRES: the key's stripe lock held exclusively, and a committed journal
-  // record of this version (file_store.h: why a torn overwrite is then harmless).
-  static Status WriteInPlace(int subdir_fd, const std::string& name, UniqueFd object_fd,
-                             std::string_view etag, std::string_view data, std::string_view key);
+  // `subdir_fd`, in place: opened or created by name, truncated when it was longer; its mtime
+  // set to `mtime_micros` unless that is 0. `key` is for messages. REQUIRES: the key's stripe
+  // lock held exclusively, and a committed journal record of this version (file_store.h: why
+  // a torn overwrite is then harmless).
+  static Status WriteInPlace(int subdir_fd, const std::string& name, std::string_view etag,
+                             std::string_view data, std::string_view key, int64_t mtime_micros = 0);
 
   // Replays the journal generations left by a previous process that did not close the store
   // (file_store_open.cc); sets `*next_generation` to the number the new journal starts at.
@@ -283,9 +358,15 @@ class FileStore final : public Store {
 
   std::mutex subdir_mu_;  // serializes creating/opening a subdirectory fd
   std::array<std::atomic<int>, file_names::kFanout> subdir_fds_;
-  std::array<StripeLock, kStripes> stripes_;  // writer-preferring (file_store_stripe_lock.h)
-  std::unique_ptr<FileJournal> journal_;      // set by Open before the store is returned
-  std::mutex list_scan_mu_;                   // one directory scan at a time (ListWindow's rule)
+  std::array<Stripe, kStripes> stripes_;
+  std::atomic<uint64_t> dirty_objects_{0};  // in all stripes' `dirty`
+  std::atomic<uint64_t> dirty_bytes_{0};    // their data sizes
+  std::atomic<uint64_t> written_back_{0};   // Stats::objects_written_back
+  std::unique_ptr<FileJournal> journal_;    // set by Open before the store is returned
+  // Writes dirty objects early when they pass Options::max_dirty_bytes; set by Open, stopped
+  // first by the destructor.
+  std::unique_ptr<BackgroundPass> early_write_back_;
+  std::mutex list_scan_mu_;  // one directory scan at a time (ListWindow's rule)
   ListWindow window_;
   std::atomic<bool> failed_{false};
   std::mutex failure_mu_;

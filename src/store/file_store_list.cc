@@ -28,9 +28,41 @@ namespace ds::store {
 Result<std::vector<std::string>> FileStore::ScanNames(std::string_view prefix,
                                                       std::string_view after, size_t capacity,
                                                       bool* complete) {
+  const auto matches = [&](std::string_view name) {
+    return name.starts_with(prefix) && (after.empty() || name > after);
+  };
+  // The names of dirty objects first, then the directories. An object that exists throughout
+  // the scan is found by one or the other: a checkpoint writes its file before it leaves the
+  // dirty set, so when it is no longer dirty as its stripe is read, its file already exists
+  // when its directory is read later. Changes during the scan come as ListWindow notes.
+  std::vector<std::string> dirty_names;
+  for (Stripe& stripe : stripes_) {
+    std::shared_lock lock(stripe.lock);
+    for (const auto& [name, dirty] : stripe.dirty) {
+      if (matches(name)) dirty_names.push_back(name);
+    }
+  }
+  std::sort(dirty_names.begin(), dirty_names.end());
+
   // Max-heap (std::push_heap) of the smallest matching names so far; front() is the largest.
   std::vector<std::string> smallest;
   bool dropped = false;
+  // Offers a matching name: kept while it is among the `capacity` smallest so far.
+  const auto offer = [&](std::string_view name) {
+    if (smallest.size() == capacity) {
+      if (name >= smallest.front()) {
+        dropped = true;
+        return;
+      }
+      std::pop_heap(smallest.begin(), smallest.end());
+      smallest.pop_back();
+      dropped = true;
+    }
+    smallest.emplace_back(name);
+    std::push_heap(smallest.begin(), smallest.end());
+  };
+  for (const std::string& name : dirty_names) offer(name);
+
   std::string key;  // scratch for DecodeFileName
   for (size_t index = 0; index < file_names::kFanout; ++index) {
     Result<int> subdir_fd = SubdirFd(index, /*create=*/false);
@@ -43,21 +75,16 @@ Result<std::vector<std::string>> FileStore::ScanNames(std::string_view prefix,
     while (dirent* entry = ::readdir(stream->get())) {
       const std::string_view name(entry->d_name, std::strlen(entry->d_name));
       // Cheap comparisons first: during a long walk most names fail one of them.
-      if (!name.starts_with(prefix) || (!after.empty() && name <= after)) continue;
-      const bool full = smallest.size() == capacity;
-      if (full && name >= smallest.front()) {
+      if (!matches(name)) continue;
+      if (smallest.size() == capacity && name >= smallest.front()) {
         dropped = true;
         continue;
       }
-      // Names the store did not write ('.', '..', temporary or foreign files) are skipped.
+      // Names the store did not write ('.', '..', temporary or foreign files) are skipped,
+      // and so are dirty objects' files, already offered.
       if (entry->d_type == DT_DIR || !file_names::DecodeFileName(name, &key)) continue;
-      if (full) {
-        std::pop_heap(smallest.begin(), smallest.end());
-        smallest.pop_back();
-        dropped = true;
-      }
-      smallest.emplace_back(name);
-      std::push_heap(smallest.begin(), smallest.end());
+      if (std::binary_search(dirty_names.begin(), dirty_names.end(), name)) continue;
+      offer(name);
     }
     if (errno != 0) return ErrnoError("readdir " + what, errno);
   }
@@ -105,13 +132,19 @@ Result<ListPage> FileStore::List(std::string_view prefix, std::string_view conti
     if (!file_names::DecodeFileName(name, &key)) continue;  // not reached: scanned names decode
     Result<Location> loc = Locate(key);
     if (!loc.ok()) return loc.status();
+    // As in Get, the stripe lock is held shared while the entry is read: never report an
+    // object whose write is not yet durable, and never read a header (or a size) while a
+    // checkpoint overwrites the file in place.
+    Stripe& stripe = stripes_[loc->stripe];
+    std::shared_lock lock(stripe.lock);
+    if (auto it = stripe.dirty.find(name); it != stripe.dirty.end()) {
+      page.entries.push_back(
+          ListEntry{key, it->second.etag, it->second.data.size(), it->second.written_micros});
+      continue;
+    }
     Result<int> subdir_fd = SubdirFd(loc->subdir, /*create=*/false);
     if (!subdir_fd.ok()) return subdir_fd.status();
     if (*subdir_fd < 0) continue;
-    // As in Get, the stripe lock is held shared while the entry is read: never report an
-    // object whose write is not yet durable, and never read a header (or a size) while a
-    // writer overwrites the file in place.
-    std::shared_lock lock(stripes_[loc->stripe]);
     UniqueFd fd(::openat(*subdir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
       if (errno == ENOENT) continue;  // deleted since the scan

@@ -228,13 +228,21 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string dir, const Option
                                            std::move(lock_fd), std::move(*objects_fd));
   uint64_t next_generation = 1;
   if (Status s = store->Recover(journal_fd->get(), &next_generation); !s.ok()) return s;
-  Result<std::unique_ptr<FileJournal>> journal =
-      FileJournal::Start(std::move(*journal_fd), store->dir_fd_.get(),
-                         store->dir_ + "/" + kJournalDir, next_generation,
-                         FileJournal::Options{.rotate_bytes = options.journal_rotate_bytes,
-                                              .group_commit = options.group_commit});
+  Result<std::unique_ptr<FileJournal>> journal = FileJournal::Start(
+      std::move(*journal_fd), store->dir_fd_.get(), store->dir_ + "/" + kJournalDir,
+      next_generation,
+      FileJournal::Options{
+          .rotate_bytes = options.journal_rotate_bytes,
+          .group_commit = options.group_commit,
+          // Puts leave their versions in memory (file_store.h): each
+          // checkpoint writes them to their files before its syncfs.
+          .before_checkpoint = [s = store.get()] { return s->WriteBackDirtyObjects(); }});
   if (!journal.ok()) return journal.status();
   store->journal_ = std::move(*journal);
+  store->early_write_back_ = std::make_unique<BackgroundPass>([s = store.get()] {
+    // A failure fails the store (WriteBackDirtyObjects calls Fail), which every call reports.
+    if (s->CheckNotFailed().ok()) (void)s->WriteBackDirtyObjects();
+  });
   return store;
 }
 
@@ -286,8 +294,8 @@ Status FileStore::Recover(int journal_fd, uint64_t* next_generation) {
     if (!subdir_fd.ok()) return subdir_fd.status();
     // Overwritten in place, as Put does: whatever state the file is in (missing, empty, short,
     // torn, an older version, longer than this one), it ends up exactly this version.
-    if (Status s = WriteInPlace(*subdir_fd, loc->name, UniqueFd(),
-                                object_file::ContentEtag(record.value), record.value, key);
+    if (Status s = WriteInPlace(*subdir_fd, loc->name, object_file::ContentEtag(record.value),
+                                record.value, key);
         !s.ok()) {
       return Status::IOError("replay: " + s.message());
     }
@@ -311,6 +319,7 @@ FileStore::FileStore(PassKey, std::string dir, const Options& options, UniqueFd 
 }
 
 FileStore::~FileStore() {
+  early_write_back_.reset();  // before the journal and the subdirectory fds it uses
   // A clean close checkpoints the whole journal (syncfs, then the generations are deleted).
   // If that fails, or the store has failed, the journal and the pid in LOCK stay, and the next
   // Open replays.

@@ -108,7 +108,7 @@ struct OpenJournal {
   std::unique_ptr<FileJournal> journal;
 };
 
-OpenJournal StartIn(const std::string& dir, FileJournal::Options options = {}) {
+OpenJournal StartIn(const std::string& dir, const FileJournal::Options& options = {}) {
   OpenJournal open;
   open.fs_fd = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   EXPECT_TRUE(open.fs_fd.valid());
@@ -196,6 +196,77 @@ TEST(FileJournalTest, FullGenerationsRotateAndAreCheckpointedOnceReleased) {
   ASSERT_TRUE(IsOk(open.journal->Close()));
   EXPECT_TRUE(Generations(dir.path()).empty());
   EXPECT_GE(open.journal->stats().checkpoints, 1u);
+}
+
+// A batch's records go to the file with one write, in order, each with its own ticket; a
+// record too large is refused on its own and the others are appended.
+TEST(FileJournalTest, AppendAllWritesTheBatchInOrderAndRefusesOnlyWhatDoesNotFit) {
+  TempDir dir;
+  OpenJournal open = StartIn(dir.path());
+  ASSERT_NE(open.journal, nullptr);
+  std::vector<JournalRecord> batch = kRecords;
+  batch.insert(batch.begin() + 1, JournalRecord{JournalOp::kPut, "", "an empty key"});
+  std::vector<Result<FileJournal::Ticket>> tickets = open.journal->AppendAll(batch);
+  ASSERT_EQ(tickets.size(), batch.size());
+  EXPECT_EQ(test::CodeOf(tickets[1]), StatusCode::kInvalidArgument);
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    if (i != 1) {
+      ASSERT_TRUE(IsOk(tickets[i])) << i;
+    }
+  }
+  ASSERT_TRUE(IsOk(open.journal->Commit(*tickets.back())));
+  EXPECT_EQ(open.journal->stats().records, kRecords.size());
+  EXPECT_EQ(open.journal->stats().syncs, 1u);
+  UniqueFd fd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Result<std::string> contents = FileJournal::ReadGeneration(fd.get(), 1, dir.path());
+  ASSERT_TRUE(IsOk(contents));
+  bool torn = false;
+  ExpectRecordsEqual(DecodeAll(*contents, 1, &torn), kRecords, kRecords.size());
+  tickets.clear();
+  ASSERT_TRUE(IsOk(open.journal->Close()));
+  EXPECT_TRUE(Generations(dir.path()).empty());
+}
+
+// The caller's effects still in memory are written by before_checkpoint, which every
+// checkpoint calls before deleting a generation; when it fails, nothing is deleted.
+TEST(FileJournalTest, EveryCheckpointCallsBeforeCheckpointFirstAndStopsWhenItFails) {
+  TempDir dir;
+  TempDir other;
+  int calls = 0;
+  bool fail = false;
+  std::vector<size_t> generations_seen;  // generation files when it was called
+  FileJournal::Options options;
+  options.before_checkpoint = [&] {
+    ++calls;
+    generations_seen.push_back(Generations((fail ? other : dir).path()).size());
+    return fail ? Status::IOError("disk full") : Status::OK();
+  };
+  {
+    OpenJournal open = StartIn(dir.path(), options);
+    ASSERT_NE(open.journal, nullptr);
+    {
+      Result<FileJournal::Ticket> ticket = open.journal->Append(kRecords[0]);
+      ASSERT_TRUE(IsOk(ticket));
+      ASSERT_TRUE(IsOk(open.journal->Commit(*ticket)));
+    }  // released
+    ASSERT_TRUE(IsOk(open.journal->Close()));
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(generations_seen, std::vector<size_t>{1});  // called before the deletion
+    EXPECT_TRUE(Generations(dir.path()).empty());
+  }
+  fail = true;
+  {
+    OpenJournal open = StartIn(other.path(), options);
+    ASSERT_NE(open.journal, nullptr);
+    {
+      Result<FileJournal::Ticket> ticket = open.journal->Append(kRecords[0]);
+      ASSERT_TRUE(IsOk(ticket));
+      ASSERT_TRUE(IsOk(open.journal->Commit(*ticket)));
+    }
+    EXPECT_EQ(open.journal->Close().code(), StatusCode::kIOError);
+    EXPECT_EQ(calls, 2);
+    EXPECT_EQ(Generations(other.path()), std::vector<uint64_t>{1});  // kept for a replay
+  }
 }
 
 TEST(FileJournalTest, AfterAFailureNothingIsAppendedOrCheckpointed) {

@@ -5,6 +5,7 @@
 #include "store/file_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 #include <latch>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -102,6 +105,13 @@ std::vector<std::string> ListKeys(Store& store) {
   return keys;
 }
 
+void ExpectObject(FileStore& store, const std::string& key, const std::string& data) {
+  Result<Object> got = store.Get(key);
+  ASSERT_TRUE(IsOk(got)) << key;
+  EXPECT_EQ(got->data, data) << key;
+  EXPECT_EQ(got->etag, object_file::ContentEtag(data)) << key;
+}
+
 // --- Batches ---------------------------------------------------------------------------------
 
 // A batch behaves as its Puts made one after another, each with its own result, and all of
@@ -116,6 +126,7 @@ TEST(FileStoreTest, PutBatchGivesEachWriteItsOwnResultAndCommitsTheBatchOnce) {
   const uint64_t syncs_before = store->stats().journal_syncs;
 
   std::vector<std::string> keys;  // PutRequest holds views: the keys outlive the call
+  keys.reserve(20);
   for (int i = 0; i < 20; ++i) keys.push_back("k" + std::to_string(i));
   std::vector<PutRequest> batch;
   batch.push_back({"new", "a", WriteCondition::CreateOnly()});
@@ -147,6 +158,152 @@ TEST(FileStoreTest, PutBatchGivesEachWriteItsOwnResultAndCommitsTheBatchOnce) {
   EXPECT_EQ(store->Get("k0")->data, "v");
 }
 
+// --- Dirty objects: committed versions held in memory until a checkpoint -----------------------
+
+// A Put touches no object file: the version is journaled, and served from memory, exactly as
+// it would be from its file, until a checkpoint writes it.
+TEST(FileStoreTest, ADirtyObjectIsServedFromMemoryUntilWrittenBack) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  Result<std::string> v1 = store->Put("sessions/new", "v1", WriteCondition::CreateOnly());
+  ASSERT_TRUE(IsOk(v1));
+  EXPECT_FALSE(fs::exists(ObjectPath(dir.path(), "sessions/new")));
+  EXPECT_EQ(store->stats().dirty_objects, 1u);
+  EXPECT_EQ(store->stats().dirty_bytes, 2u);
+  ExpectObject(*store, "sessions/new", "v1");
+  EXPECT_EQ(CodeOf(store->Get("sessions/new", *v1)), StatusCode::kNotModified);
+  EXPECT_EQ(CodeOf(store->Put("sessions/new", "x", WriteCondition::CreateOnly())),
+            StatusCode::kPreconditionFailed);
+  EXPECT_EQ(CodeOf(store->Put("sessions/new", "x", WriteCondition::IfMatch("0" + *v1))),
+            StatusCode::kPreconditionFailed);
+  Result<ListPage> page = store->List("sessions/", "", 10);
+  ASSERT_TRUE(IsOk(page));
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].key, "sessions/new");
+  EXPECT_EQ(page->entries[0].etag, *v1);
+  EXPECT_EQ(page->entries[0].size, 2u);
+
+  // A newer version over an older one in memory, then over one in the file.
+  Result<std::string> v2 = store->Put("sessions/new", "version 2", WriteCondition::IfMatch(*v1));
+  ASSERT_TRUE(IsOk(v2));
+  EXPECT_EQ(store->stats().dirty_objects, 1u);
+  EXPECT_EQ(store->stats().dirty_bytes, 9u);
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
+  EXPECT_EQ(store->stats().dirty_objects, 0u);
+  EXPECT_EQ(store->stats().dirty_bytes, 0u);
+  EXPECT_EQ(store->stats().objects_written_back, 1u);
+  EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "sessions/new")),
+            object_file::Header(*v2) + "version 2");
+  Result<std::string> v3 = store->Put("sessions/new", "3", WriteCondition::IfMatch(*v2));
+  ASSERT_TRUE(IsOk(v3));
+  EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "sessions/new")),
+            object_file::Header(*v2) + "version 2");  // the file is not touched
+  ExpectObject(*store, "sessions/new", "3");
+  Result<ListPage> again = store->List("sessions/", "", 10);
+  ASSERT_TRUE(IsOk(again));
+  ASSERT_EQ(again->entries.size(), 1u);  // in memory and in its file: listed once
+  EXPECT_EQ(again->entries[0].etag, *v3);
+  EXPECT_EQ(again->entries[0].size, 1u);
+}
+
+// Past Options::max_dirty_bytes, a background pass writes the dirty objects to their files
+// before any checkpoint, so that many distinct keys written once do not all stay in memory.
+TEST(FileStoreTest, DirtyObjectsPastTheCapAreWrittenBackEarly) {
+  TempDir dir;
+  FileStore::Options options;
+  options.max_dirty_bytes = 10;
+  Result<std::unique_ptr<FileStore>> opened = FileStore::Open(dir.path(), options);
+  ASSERT_TRUE(IsOk(opened));
+  FileStore& store = **opened;
+  Result<std::string> small = store.Put("sessions/a", "0123456789", WriteCondition::None());
+  ASSERT_TRUE(IsOk(small));
+  store.WaitForEarlyWriteBack();
+  EXPECT_EQ(store.stats().dirty_objects, 1u) << "10 bytes are not past a cap of 10";
+  EXPECT_FALSE(fs::exists(ObjectPath(dir.path(), "sessions/a")));
+
+  Result<std::string> big = store.Put("sessions/b", "01234567890", WriteCondition::None());
+  ASSERT_TRUE(IsOk(big));
+  store.WaitForEarlyWriteBack();
+  EXPECT_EQ(store.stats().dirty_objects, 0u);
+  EXPECT_EQ(store.stats().dirty_bytes, 0u);
+  EXPECT_EQ(store.stats().objects_written_back, 2u);
+  EXPECT_EQ(store.stats().checkpoints, 0u);  // ahead of any checkpoint
+  EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "sessions/a")),
+            object_file::Header(*small) + "0123456789");
+  EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "sessions/b")),
+            object_file::Header(*big) + "01234567890");
+  ExpectObject(store, "sessions/b", "01234567890");
+}
+
+// List merges objects that exist only in memory with those in files, in key order, over
+// several pages and windows.
+TEST(FileStoreTest, ListMergesDirtyObjectsWithObjectFilesInKeyOrder) {
+  TempDir dir;
+  Result<std::unique_ptr<FileStore>> opened = FileStore::Open(dir.path(), {.list_window = 3});
+  ASSERT_TRUE(IsOk(opened));
+  FileStore& store = **opened;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "s/" + std::to_string(100 + i);
+    ASSERT_TRUE(IsOk(store.Put(key, "v", WriteCondition::None())));
+    expected.push_back(key);
+    if (i % 3 == 0) {
+      ASSERT_TRUE(IsOk(store.WriteBackDirtyObjects()));
+    }
+  }
+  ASSERT_TRUE(IsOk(store.Put("s/105", "newer, in memory", WriteCondition::None())));
+  std::vector<std::string> walked;
+  std::string continuation;
+  do {
+    Result<ListPage> page = store.List("s/", continuation, 4);
+    ASSERT_TRUE(IsOk(page));
+    for (const ListEntry& e : page->entries) walked.push_back(e.key);
+    continuation = page->continuation;
+  } while (!continuation.empty());
+  EXPECT_EQ(walked, expected);
+}
+
+// Deleting an object that is only in memory journals the delete (its Put is in the journal
+// and a replay would bring it back otherwise); a Put after the Delete creates it anew.
+TEST(FileStoreTest, DeleteOfADirtyObjectRemovesItAndAPutAfterCreatesItAgain) {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(IsOk(store->Put("memory only", "v1", WriteCondition::None())));
+    ASSERT_TRUE(IsOk(store->Put("in a file", "v1", WriteCondition::None())));
+    ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
+    ASSERT_TRUE(IsOk(store->Put("in a file", "v2 in memory", WriteCondition::None())));
+    const uint64_t records = store->stats().journal_records;
+
+    ASSERT_TRUE(IsOk(store->Delete("memory only")));
+    ASSERT_TRUE(IsOk(store->Delete("in a file")));
+    EXPECT_EQ(store->stats().journal_records, records + 2);
+    EXPECT_EQ(store->stats().dirty_objects, 0u);
+    EXPECT_FALSE(fs::exists(ObjectPath(dir.path(), "in a file")));
+    EXPECT_EQ(CodeOf(store->Get("memory only")), StatusCode::kNotFound);
+    EXPECT_EQ(CodeOf(store->Get("in a file")), StatusCode::kNotFound);
+    EXPECT_TRUE(ListKeys(*store).empty());
+    EXPECT_EQ(CodeOf(store->Put("memory only", "x",
+                                WriteCondition::IfMatch(object_file::ContentEtag("v1")))),
+              StatusCode::kPreconditionFailed);
+
+    Result<std::string> again = store->Put("memory only", "v3", WriteCondition::CreateOnly());
+    ASSERT_TRUE(IsOk(again));
+    ExpectObject(*store, "memory only", "v3");
+    EXPECT_EQ(ListKeys(*store), std::vector<std::string>{"memory only"});
+  }
+  // The clean close wrote it: the file holds it and there is no journal left.
+  EXPECT_TRUE(fs::is_empty(fs::path(dir.path()) / "journal"));
+  EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "memory only")),
+            object_file::Header(object_file::ContentEtag("v3")) + "v3");
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  ExpectObject(*store, "memory only", "v3");
+  EXPECT_EQ(CodeOf(store->Get("in a file")), StatusCode::kNotFound);
+}
+
 // --- Persistence across reopen ---------------------------------------------------------------
 
 // The TTL sweep skips recently written objects by their last-modified time.
@@ -167,6 +324,12 @@ TEST(FileStoreTest, ListReportsWhenEachObjectWasLastWritten) {
   // File systems keep mtimes with a coarser clock than system_clock: allow 20 ms either way.
   EXPECT_GE(page->entries[0].last_modified_micros, before - 20'000);
   EXPECT_LE(page->entries[0].last_modified_micros, after + 20'000);
+  // Written to its file later, by a checkpoint: still the time of the Put.
+  ASSERT_TRUE(IsOk((*store)->WriteBackDirtyObjects()));
+  Result<ListPage> from_file = (*store)->List("sessions/", "", 10);
+  ASSERT_TRUE(IsOk(from_file));
+  ASSERT_EQ(from_file->entries.size(), 1u);
+  EXPECT_EQ(from_file->entries[0].last_modified_micros, page->entries[0].last_modified_micros);
 }
 
 TEST(FileStoreTest, ReopenKeepsObjectsEtagsAndConditions) {
@@ -315,6 +478,7 @@ TEST(FileStoreTest, ListIgnoresFilesTheStoreDidNotWrite) {
   auto store = MustOpen(dir.path());
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(IsOk(store->Put("A", "v", WriteCondition::None())));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));  // creates A's file and subdirectory
   const fs::path subdir = ObjectPath(dir.path(), "A").parent_path();
   WriteFile(subdir / ".A.swp", "editor");      // hidden
   WriteFile(subdir / "%41", "not canonical");  // would decode to "A" again
@@ -329,6 +493,7 @@ TEST(FileStoreTest, DamagedObjectIsReportedAsCorruption) {
   ASSERT_TRUE(IsOk(store->Put("flipped", "some session state", WriteCondition::None())));
   ASSERT_TRUE(IsOk(store->Put("truncated", "some session state", WriteCondition::None())));
   ASSERT_TRUE(IsOk(store->Put("headless", "some session state", WriteCondition::None())));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));  // Get reads the files from now on
 
   std::string contents = ReadFile(ObjectPath(dir.path(), "flipped"));
   contents[object_file::kHeaderSize + 3] ^= 0x20;
@@ -354,6 +519,7 @@ TEST(FileStoreTest, ObjectFileIsHeaderThenDataUnderItsEncodedName) {
   const std::string key = "sessions/" + std::string(64, 'f');
   Result<std::string> etag = store->Put(key, "{\"v\":1}", WriteCondition::None());
   ASSERT_TRUE(IsOk(etag));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
   EXPECT_EQ(etag->size(), object_file::kEtagSize);
   const fs::path path = ObjectPath(dir.path(), key);
   EXPECT_EQ(path.filename().string(), "sessions%2F" + std::string(64, 'f'));
@@ -395,22 +561,28 @@ TEST(FileStoreTest, ManyKeysFanOutOverSubdirectoriesAndListMergesThemInOrder) {
   }
   for (auto& t : threads) t.join();
   std::sort(keys.begin(), keys.end());
+  const auto list_all = [&] {
+    std::vector<std::string> listed;
+    std::string continuation;
+    do {
+      Result<ListPage> page = store->List("sessions/", continuation, 64);
+      EXPECT_TRUE(IsOk(page));
+      if (!page.ok()) break;
+      for (const ListEntry& e : page->entries) listed.push_back(e.key);
+      continuation = page->continuation;
+    } while (!continuation.empty());
+    return listed;
+  };
+  EXPECT_EQ(list_all(), keys);  // every version still in memory
+
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
   size_t subdirs = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(dir.path()) / "objects")) {
     (void)entry;
     ++subdirs;
   }
-  EXPECT_GT(subdirs, 200u);  // 600 keys hashed into 256 directories
-
-  std::vector<std::string> listed;
-  std::string continuation;
-  do {
-    Result<ListPage> page = store->List("sessions/", continuation, 64);
-    ASSERT_TRUE(IsOk(page));
-    for (const ListEntry& e : page->entries) listed.push_back(e.key);
-    continuation = page->continuation;
-  } while (!continuation.empty());
-  EXPECT_EQ(listed, keys);
+  EXPECT_GT(subdirs, 200u);     // 600 keys hashed into 256 directories
+  EXPECT_EQ(list_all(), keys);  // every version in its file
 }
 
 // List against a model: the memory store, given the same writes, must produce the same pages
@@ -657,13 +829,6 @@ std::vector<fs::path> JournalFiles(const std::string& dir) {
   return files;
 }
 
-void ExpectObject(FileStore& store, const std::string& key, const std::string& data) {
-  Result<Object> got = store.Get(key);
-  ASSERT_TRUE(IsOk(got)) << key;
-  EXPECT_EQ(got->data, data) << key;
-  EXPECT_EQ(got->etag, object_file::ContentEtag(data)) << key;
-}
-
 TEST(FileStoreTest, ReplayRestoresEveryCommittedPutAndDeleteOverObjectFilesAPowerLossDamaged) {
   TempDir dir;
   {
@@ -803,16 +968,20 @@ TEST(FileStoreTest, OverwriteWithShorterDataLeavesExactlyTheNewBytes) {
   ASSERT_NE(store, nullptr);
   const fs::path path = ObjectPath(dir.path(), "k");
   ASSERT_TRUE(IsOk(store->Put("k", std::string(5000, 'L'), WriteCondition::None())));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
   Result<std::string> shorter = store->Put("k", "short", WriteCondition::None());
   ASSERT_TRUE(IsOk(shorter));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
   EXPECT_EQ(ReadFile(path), object_file::Header(*shorter) + "short");
   ExpectObject(*store, "k", "short");
   Result<std::string> empty = store->Put("k", "", WriteCondition::IfMatch(*shorter));
   ASSERT_TRUE(IsOk(empty));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
   EXPECT_EQ(ReadFile(path), object_file::Header(*empty));
   ExpectObject(*store, "k", "");
   Result<std::string> longer = store->Put("k", "longer again", WriteCondition::IfMatch(*empty));
   ASSERT_TRUE(IsOk(longer));
+  ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
   EXPECT_EQ(ReadFile(path), object_file::Header(*longer) + "longer again");
   Result<ListPage> page = store->List("", "", 10);
   ASSERT_TRUE(IsOk(page));
@@ -821,8 +990,9 @@ TEST(FileStoreTest, OverwriteWithShorterDataLeavesExactlyTheNewBytes) {
   EXPECT_EQ(page->entries[0].size, std::string("longer again").size());
 }
 
-// Object files are overwritten in place; Get and List read them under the key's stripe lock, so
-// they see one complete version at a time: the data matches its etag (Get reports Corruption
+// Object files are overwritten in place (by checkpoints, here by a thread that writes back
+// all the time); Get and List read them, or the version in memory, under the key's stripe lock,
+// so they see one complete version at a time: the data matches its etag (Get reports Corruption
 // otherwise) and List's etag and size belong to the same version. Versions differ in length,
 // up to 60 KiB, so that an unlocked read would often land inside a write or a truncation.
 TEST(FileStoreTest, GetAndListDuringOverwritesOfTheSameKeySeeOnlyCompleteVersions) {
@@ -847,9 +1017,9 @@ TEST(FileStoreTest, GetAndListDuringOverwritesOfTheSameKeySeeOnlyCompleteVersion
 
   std::atomic<int> writers_left{kWriters};
   std::atomic<int> reads{0};
-  std::latch start(kWriters + kReaders + 1);
+  std::latch start(kWriters + kReaders + 2);
   std::vector<std::thread> threads;
-  threads.reserve(kWriters + kReaders + 1);
+  threads.reserve(kWriters + kReaders + 2);
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       start.arrive_and_wait();
@@ -883,8 +1053,18 @@ TEST(FileStoreTest, GetAndListDuringOverwritesOfTheSameKeySeeOnlyCompleteVersion
       EXPECT_EQ(page->entries[0].size, it->second);
     }
   });
+  // Checkpoints write the newest version to the file in place, under the readers' feet.
+  std::atomic<int> write_backs{0};
+  threads.emplace_back([&] {
+    start.arrive_and_wait();
+    while (writers_left.load() > 0) {
+      ASSERT_TRUE(IsOk(store->WriteBackDirtyObjects()));
+      write_backs.fetch_add(1);
+    }
+  });
   for (auto& t : threads) t.join();
   EXPECT_GT(reads.load(), 0);
+  EXPECT_GT(write_backs.load(), 0);
 }
 
 TEST(FileStoreTest, ReplayRepairsObjectFilesTornInTheMiddleOfAnOverwrite) {
@@ -926,6 +1106,158 @@ TEST(FileStoreTest, ReplayRepairsObjectFilesTornInTheMiddleOfAnOverwrite) {
   EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "grown")),
             object_file::Header(object_file::ContentEtag(grown_v1)) + grown_v1);
   EXPECT_EQ(ListKeys(*store), (std::vector<std::string>{"garbled", "grown", "shrunk"}));
+}
+
+// Acknowledged Puts whose versions were only in memory when the process died (no file was
+// ever written for them) come back through the replay, as do Deletes of such objects.
+TEST(FileStoreTest, DirtyObjectsLostWithTheProcessAreRestoredByTheReplay) {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(IsOk(store->Put("old", "v0 of old", WriteCondition::None())));
+  }  // closed cleanly: old's file holds v0
+  RunAndAbandon(dir.path(), {}, [&](FileStore& store) {
+    const bool ok = store.Put("new", "v1 of new", WriteCondition::CreateOnly()).ok() &&
+                    store.Put("old", "v1 of old", WriteCondition::None()).ok() &&
+                    store.Put("gone", "never in a file", WriteCondition::None()).ok() &&
+                    store.Delete("gone").ok() && store.stats().dirty_objects == 2;
+    // Nothing was written to an object file.
+    return ok && !fs::exists(ObjectPath(dir.path(), "new")) &&
+           ReadFile(ObjectPath(dir.path(), "old")) ==
+               object_file::Header(object_file::ContentEtag("v0 of old")) + "v0 of old";
+  });
+  auto store = MustOpen(dir.path());
+  ASSERT_NE(store, nullptr);
+  ExpectObject(*store, "new", "v1 of new");
+  ExpectObject(*store, "old", "v1 of old");
+  EXPECT_EQ(CodeOf(store->Get("gone")), StatusCode::kNotFound);
+  EXPECT_EQ(ListKeys(*store), (std::vector<std::string>{"new", "old"}));
+  // The replay wrote the files.
+  EXPECT_EQ(ReadFile(ObjectPath(dir.path(), "new")),
+            object_file::Header(object_file::ContentEtag("v1 of new")) + "v1 of new");
+}
+
+// SIGKILL at a random moment while writers race checkpoints (tiny generations, so that dirty
+// objects are written back, synced and their generations deleted all the time): after the
+// restart every key holds what its last acknowledged write left (a value, or nothing after a
+// Delete), or what the writer's one write in flight would have left. The child reports each
+// acknowledgment through a pipe before it goes on; the parent kills it once it has read a
+// random number of them.
+TEST(FileStoreTest, SigkillDuringCheckpointsLosesNoAcknowledgedWrite) {
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 4;
+  struct Ack {
+    int32_t thread;
+    int32_t op;  // the thread's op number
+  };
+  // Op i of a thread targets key i % kKeys; every third round, its op on the last key is a
+  // Delete, else a Put of a value naming the op.
+  const auto is_delete = [](int op) { return op % kKeys == kKeys - 1 && (op / kKeys) % 3 == 2; };
+  const auto key_of = [](int thread, int op) {
+    return "s/" + std::to_string(thread) + "-" + std::to_string(op % kKeys);
+  };
+  const auto value_of = [](int thread, int op) {
+    return "t" + std::to_string(thread) + " op " + std::to_string(op) + std::string(200, 'x');
+  };
+  std::mt19937 random(std::random_device{}());
+  int rounds_with_checkpoints = 0;
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    TempDir dir;
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(fds[0]);
+      Result<std::unique_ptr<FileStore>> store =
+          FileStore::Open(dir.path(), {.journal_rotate_bytes = 4096});
+      if (!store.ok()) ::_exit(1);
+      std::mutex pipe_mu;
+      std::vector<std::thread> threads;
+      threads.reserve(kThreads);
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          std::vector<std::string> etags(kKeys);
+          for (int op = 0;; ++op) {
+            const std::string key = key_of(t, op);
+            std::string& etag = etags[op % kKeys];
+            if (is_delete(op)) {
+              if (!(*store)->Delete(key).ok()) ::_exit(1);
+              etag.clear();
+            } else {
+              const WriteCondition condition =
+                  etag.empty() ? WriteCondition::CreateOnly() : WriteCondition::IfMatch(etag);
+              Result<std::string> put = (*store)->Put(key, value_of(t, op), condition);
+              if (!put.ok()) ::_exit(1);
+              etag = *put;
+            }
+            const Ack ack{t, op};
+            std::lock_guard lock(pipe_mu);
+            if (::write(fds[1], &ack, sizeof ack) != sizeof ack) ::_exit(1);
+          }
+        });
+      }
+      for (auto& th : threads) th.join();
+      ::_exit(1);  // not reached
+    }
+    ::close(fds[1]);
+    const int kill_after = std::uniform_int_distribution<int>(300, 3000)(random);
+    std::vector<int> last_acked(kThreads, -1);
+    int acks = 0;
+    Ack ack{};
+    bool killed = false;
+    while (::read(fds[0], &ack, sizeof ack) == sizeof ack) {
+      ASSERT_TRUE(ack.thread >= 0 && ack.thread < kThreads);
+      EXPECT_EQ(ack.op, last_acked[ack.thread] + 1);
+      last_acked[ack.thread] = ack.op;
+      if (++acks == kill_after && !killed) {
+        ASSERT_EQ(::kill(child, SIGKILL), 0);
+        killed = true;
+      }
+    }
+    ::close(fds[0]);
+    int wstatus = 0;
+    ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(killed) << "the child stopped by itself after " << acks << " writes";
+    ASSERT_TRUE(WIFSIGNALED(wstatus));
+
+    // Generation 1 gone: the child's checkpoints retired generations before it died.
+    const std::vector<fs::path> generations = JournalFiles(dir.path());
+    ASSERT_FALSE(generations.empty());
+    if (std::stoull(generations.front().filename().string()) > 1) ++rounds_with_checkpoints;
+
+    auto store = MustOpen(dir.path());
+    ASSERT_NE(store, nullptr);
+    for (int t = 0; t < kThreads; ++t) {
+      for (int k = 0; k < kKeys; ++k) {
+        // What the last acknowledged op on key k left, and what the op in flight (the one
+        // after the thread's last acknowledged op) would leave if it is on key k.
+        std::vector<std::optional<std::string>> allowed;
+        const int last = last_acked[t];
+        const int last_on_key = last < 0 ? -1 : last - ((last % kKeys - k + kKeys) % kKeys);
+        const auto state_after = [&](int op) -> std::optional<std::string> {
+          if (op < 0 || is_delete(op)) return std::nullopt;
+          return value_of(t, op);
+        };
+        allowed.push_back(state_after(last_on_key));
+        const int in_flight = last_acked[t] + 1;
+        if (in_flight % kKeys == k) allowed.push_back(state_after(in_flight));
+        Result<Object> got = store->Get(key_of(t, k));
+        std::optional<std::string> state;
+        if (got.ok()) {
+          state = got->data;
+        } else {
+          ASSERT_EQ(CodeOf(got), StatusCode::kNotFound) << got.status().ToString();
+        }
+        EXPECT_NE(std::find(allowed.begin(), allowed.end(), state), allowed.end())
+            << "round " << round << " key " << key_of(t, k) << " last acked op " << last_acked[t]
+            << ": " << (state ? state->substr(0, 20) : "(none)");
+      }
+    }
+  }
+  EXPECT_GT(rounds_with_checkpoints, 0);
 }
 
 // --- Format upgrade --------------------------------------------------------------------------
