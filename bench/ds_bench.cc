@@ -406,7 +406,16 @@ int Memory(const Common& c) {
   ReadInfoOrSay(ds, &f);
   const uint64_t sessions = InfoNumber(f, "resident_sessions");
   const uint64_t added = sessions - resident_before;
-  const uint64_t rss_after = ResidentBytes(pid);
+  // Memory freed after the burst (e.g. the file store's dirty objects, once written back) goes
+  // back to the kernel from the allocator's background thread some seconds later: read RSS
+  // once it has stopped falling (no drop over 3 s in a row), or after 30 s.
+  uint64_t rss_after = ResidentBytes(pid);
+  for (int steady = 0, waited = 0; steady < 6 && waited < 60; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const uint64_t now = ResidentBytes(pid);
+    steady = now < rss_after ? 0 : steady + 1;
+    rss_after = std::min(rss_after, now);
+  }
   const double per_session = static_cast<double>(rss_after - rss_before) /
                              static_cast<double>(std::max<uint64_t>(1, added));
   std::printf(
