@@ -211,7 +211,8 @@ RequestParser::State RequestParser::Fail(std::string message) {
 }
 
 void RequestParser::StartNextRequest() {
-  if (spans_.capacity() > kMaxRetainedArgs) {
+  // (args_ alone grows when ParseWholeRequest took the request.)
+  if (spans_.capacity() > kMaxRetainedArgs || args_.capacity() > kMaxRetainedArgs) {
     std::vector<ArgSpan>().swap(spans_);
     std::vector<std::string_view>().swap(args_);
   }
