@@ -253,15 +253,7 @@ TEST(FileStoreTest, ListMergesDirtyObjectsWithObjectFilesInKeyOrder) {
     }
   }
   ASSERT_TRUE(IsOk(store.Put("s/105", "newer, in memory", WriteCondition::None())));
-  std::vector<std::string> walked;
-  std::string continuation;
-  do {
-    Result<ListPage> page = store.List("s/", continuation, 4);
-    ASSERT_TRUE(IsOk(page));
-    for (const ListEntry& e : page->entries) walked.push_back(e.key);
-    continuation = page->continuation;
-  } while (!continuation.empty());
-  EXPECT_EQ(walked, expected);
+  EXPECT_EQ(test::ListAll(store, "s/", 4), expected);
 }
 
 // Deleting an object that is only in memory journals the delete (its Put is in the journal

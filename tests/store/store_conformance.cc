@@ -20,6 +20,7 @@ namespace {
 
 using test::CodeOf;
 using test::IsOk;
+using test::ListAll;
 using Kind = WriteCondition::Kind;
 
 constexpr int kRacers = 8;
@@ -37,39 +38,6 @@ void StoreConformanceTest::TearDown() {
 }
 
 namespace {
-
-// Reads every key under `prefix` page by page, checking the paging rules on the way: no page
-// is larger than max_keys, a page with a continuation is not empty and not the last one, and
-// the keys come in strictly increasing byte order across pages.
-std::vector<std::string> ListAll(Store& store, const std::string& prefix, size_t max_keys,
-                                 int* pages = nullptr) {
-  std::vector<std::string> keys;
-  std::string continuation;
-  int count = 0;
-  do {
-    Result<ListPage> page = store.List(prefix, continuation, max_keys);
-    EXPECT_TRUE(IsOk(page));
-    if (!page.ok()) break;
-    ++count;
-    EXPECT_LE(page->entries.size(), max_keys);
-    if (!page->continuation.empty()) {
-      EXPECT_FALSE(page->entries.empty());
-    }
-    for (const ListEntry& entry : page->entries) {
-      if (!keys.empty()) {
-        EXPECT_LT(keys.back(), entry.key) << "not in strictly increasing order";
-      }
-      keys.push_back(entry.key);
-    }
-    continuation = page->continuation;
-    if (count > 100000) {
-      ADD_FAILURE() << "listing does not end";
-      break;
-    }
-  } while (!continuation.empty());
-  if (pages != nullptr) *pages = count;
-  return keys;
-}
 
 std::string Bytes(std::initializer_list<int> values) {
   std::string out;

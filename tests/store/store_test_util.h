@@ -1,4 +1,4 @@
-// Helpers shared by the store tests: status matchers and a temporary directory.
+// Helpers shared by the store tests: status matchers, a temporary directory, and a List walk.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
+#include "store/store.h"
 
 namespace ds::store::test {
 
@@ -52,5 +54,38 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Reads every key under `prefix` page by page, checking the paging rules on the way: no page
+// is larger than max_keys, a page with a continuation is not empty and not the last one, and
+// the keys come in strictly increasing byte order across pages.
+inline std::vector<std::string> ListAll(Store& store, const std::string& prefix, size_t max_keys,
+                                        int* pages = nullptr) {
+  std::vector<std::string> keys;
+  std::string continuation;
+  int count = 0;
+  do {
+    Result<ListPage> page = store.List(prefix, continuation, max_keys);
+    EXPECT_TRUE(IsOk(page));
+    if (!page.ok()) break;
+    ++count;
+    EXPECT_LE(page->entries.size(), max_keys);
+    if (!page->continuation.empty()) {
+      EXPECT_FALSE(page->entries.empty());
+    }
+    for (const ListEntry& entry : page->entries) {
+      if (!keys.empty()) {
+        EXPECT_LT(keys.back(), entry.key) << "not in strictly increasing order";
+      }
+      keys.push_back(entry.key);
+    }
+    continuation = page->continuation;
+    if (count > 100000) {
+      ADD_FAILURE() << "listing does not end";
+      break;
+    }
+  } while (!continuation.empty());
+  if (pages != nullptr) *pages = count;
+  return keys;
+}
 
 }  // namespace ds::store::test
