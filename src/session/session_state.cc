@@ -86,8 +86,29 @@ size_t SliceDataBytes(std::string_view view, const Slice& slice) {
 
 std::string Size(size_t n) { return std::to_string(n); }
 
-// Up to this many keys in one stash or recover, repeated keys are found by comparing pairs.
+// Calls visit(i) once for each distinct key among key_at(0) .. key_at(n - 1): at the index of
+// its first occurrence, or of its last with `last_wins` (then from the end backwards). A stash
+// or recover names a handful of keys, so up to kMaxPairwiseKeys they are compared pairwise,
+// which allocates nothing; beyond that a set bounds the work.
 constexpr size_t kMaxPairwiseKeys = 16;
+
+template <typename KeyAt, typename Visit>
+void ForEachDistinctKey(size_t n, KeyAt key_at, bool last_wins, Visit visit) {
+  std::set<std::string_view> seen;
+  const auto index = [&](size_t step) { return last_wins ? n - 1 - step : step; };
+  for (size_t step = 0; step < n; ++step) {
+    const std::string_view key = key_at(index(step));
+    bool repeated = false;
+    if (n > kMaxPairwiseKeys) {
+      repeated = !seen.insert(key).second;
+    } else {
+      for (size_t earlier = 0; earlier < step && !repeated; ++earlier) {
+        repeated = key_at(index(earlier)) == key;
+      }
+    }
+    if (!repeated) visit(index(step));
+  }
+}
 
 }  // namespace
 
@@ -166,23 +187,12 @@ Status SessionState::CheckStash(const Mutation& m, const Limits& limits) const {
                            " (max_value_bytes); raise --max-value-bytes or stash less");
     }
   }
-  // Last occurrence of a key wins, as in Apply(). Stashes carry a handful of keys, so later
-  // duplicates are found pairwise rather than through a map built for every stash.
-  std::map<std::string_view, std::string_view> deduplicated;
+  // Last occurrence of a key wins, as in Apply().
   auto for_each_incoming = [&](auto&& fn) {
     const auto& entries = m.entries;
-    if (entries.size() > kMaxPairwiseKeys) {
-      for (const auto& [key, json] : entries) deduplicated.insert_or_assign(key, json);
-      for (const auto& [key, json] : deduplicated) fn(key, json);
-      return;
-    }
-    for (size_t i = 0; i < entries.size(); ++i) {
-      bool repeated_later = false;
-      for (size_t j = i + 1; j < entries.size() && !repeated_later; ++j) {
-        repeated_later = entries[j].first == entries[i].first;
-      }
-      if (!repeated_later) fn(entries[i].first, entries[i].second);
-    }
+    ForEachDistinctKey(
+        entries.size(), [&](size_t i) -> std::string_view { return entries[i].first; },
+        /*last_wins=*/true, [&](size_t i) { fn(entries[i].first, entries[i].second); });
   };
 
   // The target slice before and after.
@@ -483,28 +493,22 @@ RecoverReply SessionState::Recover(std::string_view view, int64_t vsn, MountKind
     return reply;
   }
 
-  // A key named twice is answered once, at its first scope. A recover names a handful of keys,
-  // so earlier mentions are found pairwise; a set only beyond kMaxPairwiseKeys.
-  std::set<std::string_view> seen;
+  // A key named twice is answered once, at its first scope.
   std::vector<std::string> to_clear;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const KeyScope& ks = keys[i];
-    if (keys.size() > kMaxPairwiseKeys) {
-      if (!seen.insert(ks.key).second) continue;
-    } else {
-      bool named_before = false;
-      for (size_t j = 0; j < i && !named_before; ++j) named_before = keys[j].key == ks.key;
-      if (named_before) continue;
-    }
-    auto pos = slice.data.find(ks.key);
-    if (pos == slice.data.end()) continue;
-    if (ks.scope == Scope::kSession || mount == MountKind::kRejoin) {
-      reply.values.emplace_back(ks.key, pos->second.json);
-    } else if (mount == MountKind::kFresh) {
-      to_clear.push_back(ks.key);  // a new page starts blank (SPEC §3 "Reads")
-    }
-    // kDead and a reconnect key: neither recovered nor cleared.
-  }
+  ForEachDistinctKey(
+      keys.size(), [&](size_t i) -> std::string_view { return keys[i].key; },
+      /*last_wins=*/false,
+      [&](size_t i) {
+        const KeyScope& ks = keys[i];
+        auto pos = slice.data.find(ks.key);
+        if (pos == slice.data.end()) return;
+        if (ks.scope == Scope::kSession || mount == MountKind::kRejoin) {
+          reply.values.emplace_back(ks.key, pos->second.json);
+        } else if (mount == MountKind::kFresh) {
+          to_clear.push_back(ks.key);  // a new page starts blank (SPEC §3 "Reads")
+        }
+        // kDead and a reconnect key: neither recovered nor cleared.
+      });
   reply.outcome =
       reply.values.empty() ? RecoverReply::Outcome::kNotFound : RecoverReply::Outcome::kRecovered;
   if (!to_clear.empty()) {

@@ -5,9 +5,10 @@
 // on the store threads: right for S3, where each request is a round trip. BatchingWritePath
 // hands a shard's flushes to the store in batches, one per turn of the shard's loop: right for
 // the file store, which makes a whole batch durable with one journal commit
-// (Store::PrefersBatchedWrites). The planned next step for object stores — a write-ahead log
-// in the bucket that group-commits many sessions' changes per PUT — is a third implementation;
-// the session actor and the stores stay as they are.
+// (Store::PrefersBatchedWrites), and for the memory store, which runs inline and then posts
+// one completion per batch instead of one per write (see MakeWritePath). The planned next step for
+// object stores — a write-ahead log in the bucket that group-commits many sessions' changes per PUT
+// — is a third implementation; the session actor and the stores stay as they are.
 //
 // Contract: Write/Remove complete exactly once, on `loop`. A Write's result is the object's new
 // etag, or PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write

@@ -308,18 +308,10 @@ Result<uint64_t> FileJournal::WriteScratch(size_t count, bool* rotated) {
 }
 
 Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
+  // Checked first, so that a bad record says so even on a failed journal.
   if (!RecordSizesFit(record)) return RecordSizeError();
-  bool rotated = false;
-  std::unique_lock lock(mu_);
-  if (!failure_.ok()) return FailedError();
-  std::shared_ptr<Generation> generation = generations_.back();
-  scratch_.clear();
-  journal_format::EncodeRecord(generation->number, record, &scratch_);
-  Result<uint64_t> sequence = WriteScratch(1, &rotated);
-  lock.unlock();
-  if (!sequence.ok()) return sequence.status();
-  if (rotated) checkpointer_.notify_one();
-  return Ticket(this, std::move(generation), *sequence);
+  std::vector<Result<Ticket>> tickets = AppendAll({record});
+  return std::move(tickets.front());
 }
 
 std::vector<Result<FileJournal::Ticket>> FileJournal::AppendAll(

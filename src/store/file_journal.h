@@ -166,8 +166,9 @@ class FileJournal {
     uint64_t sequence_;
   };
 
-  // Writes `record` to the active generation (not yet durable). InvalidArgument when the key
-  // or value is too large; IOError when the write fails or the journal has failed before.
+  // Writes `record` to the active generation (not yet durable): AppendAll of one record.
+  // InvalidArgument when the key or value is too large; IOError when the write fails or the
+  // journal has failed before.
   Result<Ticket> Append(const JournalRecord& record);
 
   // Appends `records` in order with one write(2) for all of them (a batch of the file store:
