@@ -308,8 +308,6 @@ Result<uint64_t> FileJournal::WriteScratch(size_t count, bool* rotated) {
 }
 
 Result<FileJournal::Ticket> FileJournal::Append(const JournalRecord& record) {
-  // Checked first, so that a bad record says so even on a failed journal.
-  if (!RecordSizesFit(record)) return RecordSizeError();
   std::vector<Result<Ticket>> tickets = AppendAll({record});
   return std::move(tickets.front());
 }
@@ -321,7 +319,9 @@ std::vector<Result<FileJournal::Ticket>> FileJournal::AppendAll(
   bool rotated = false;
   std::unique_lock lock(mu_);
   if (!failure_.ok()) {
-    for (size_t i = 0; i < records.size(); ++i) results.emplace_back(FailedError());
+    for (const JournalRecord& record : records) {
+      results.emplace_back(RecordSizesFit(record) ? FailedError() : RecordSizeError());
+    }
     return results;
   }
   std::shared_ptr<Generation> generation = generations_.back();
