@@ -16,6 +16,7 @@
 #include <ctime>
 #include <deque>
 #include <memory>
+#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,15 @@ uint64_t NextRandom(uint64_t& x) {  // xorshift64*
   x ^= x << 25;
   x ^= x >> 27;
   return x * 2685821657736338717ULL;
+}
+
+// The n-th session of a scattered walk over `sessions`: n times a stride near 0.618 of the
+// count (consecutive requests land far apart), made coprime with the count so that every
+// `sessions` consecutive requests visit each session exactly once.
+uint64_t ScatterOrder(uint64_t n, uint64_t sessions) {
+  uint64_t stride = sessions * 618 / 1000 + 1;
+  while (std::gcd(stride, sessions) != 1) ++stride;
+  return (n % sessions) * stride % sessions;
 }
 
 int Connect(const std::string& host, uint16_t port, std::string* error) {
@@ -196,7 +206,8 @@ class Worker {
           c.done = true;
           break;
         }
-        session = n % s_.options.sessions;
+        session =
+            s_.options.scatter ? ScatterOrder(n, s_.options.sessions) : n % s_.options.sessions;
       } else {
         session = NextRandom(c.rng) % s_.options.sessions;
       }

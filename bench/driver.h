@@ -41,6 +41,10 @@ struct DriverOptions {
   bool sequential = false;
   uint64_t sessions = 10000;  // units pick a session uniformly in [0, sessions)
   uint64_t requests = 0;      // sequential: units in all (session = n % sessions); 0: sessions
+  // sequential: visit the sessions in a scattered but fixed order (a stride coprime with
+  // `sessions`) instead of 0, 1, 2...: the same work in every run, with the memory access
+  // pattern of random picks (each request lands on a session far from the previous one).
+  bool scatter = false;
   double warmup_s = 1;
   double duration_s = 5;
   double drain_s = 10;

@@ -492,10 +492,11 @@ int Durable(const Common& c) {
   return r->clean() ? 0 : 1;
 }
 
-// A fixed amount of one kind of work: `requests` units going round the sessions in order, so
-// two runs do exactly the same work (instruction counts under callgrind compare).
+// A fixed amount of one kind of work: `requests` units going round the sessions in order (or in
+// a fixed scattered order), so two runs do exactly the same work (instruction counts under
+// callgrind compare).
 int Fixed(const Common& c, const std::string& command, size_t value_bytes, uint64_t requests,
-          int depth) {
+          int depth, bool scatter) {
   Endpoint ds;
   if (!ParseEndpoint(c.ds, &ds)) return 2;
   const std::string value = JsonValueOfSize(value_bytes, 7);
@@ -512,6 +513,7 @@ int Fixed(const Common& c, const std::string& command, size_t value_bytes, uint6
   }
   DriverOptions o = Sequential(c, depth);
   o.requests = requests;
+  o.scatter = scatter;
   o.duration_s = 3600;
   auto r = Run(command + " " + SizeLabel(value_bytes) + " P" + std::to_string(depth), ds, o, unit);
   return r && r->clean() ? 0 : 1;
@@ -573,6 +575,10 @@ int Main(int argc, char** argv) {
   fixed->add_option("--value-bytes", value_bytes, "JSON value size")->capture_default_str();
   fixed->add_option("--requests", requests, "units in all")->capture_default_str();
   fixed->add_option("--depth", depth, "pipeline depth")->capture_default_str();
+  bool scatter = false;
+  fixed->add_flag("--scatter", scatter,
+                  "visit the sessions in a scattered fixed order (the cache behaviour of random "
+                  "picks, the same work every run)");
 
   CLI11_PARSE(app, argc, argv);
   if (compare->parsed()) {
@@ -582,7 +588,7 @@ int Main(int argc, char** argv) {
   if (populate->parsed()) return ds::bench::Populate(c);
   if (cold->parsed()) return ds::bench::Cold(c);
   if (durable->parsed()) return ds::bench::Durable(c);
-  if (fixed->parsed()) return ds::bench::Fixed(c, command, value_bytes, requests, depth);
+  if (fixed->parsed()) return ds::bench::Fixed(c, command, value_bytes, requests, depth, scatter);
   return 2;
 }
 

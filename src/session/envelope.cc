@@ -221,31 +221,13 @@ void WriteTimes(const std::map<std::string, Micros, std::less<>>& times, Envelop
   out.Char('}');
 }
 
-}  // namespace
-
-std::string SessionState::Encode(std::string_view writer_id) const {
-  // The most bytes the envelope can take: every name fully escaped, every integer at its
-  // longest, plus the fixed text around them (generously rounded up). The buffer is sized to
-  // that once and cut to what was written; its zero fill is cheaper than growing it piecemeal.
-  constexpr size_t kFixedBytes = 128;  // {"dropped":{},"format":...,"writer":} and ints
-  constexpr size_t kViewBytes = 64;    // :{"data":{},"vsn":,"vsn_at":}, commas, two ints
-  constexpr size_t kValueBytes = 32;   // :{"t":,"v":}, a comma, one int
-  size_t bound = kFixedBytes + codec::MaxJsonStringBytes(writer_id) + MaxTimesBytes(resets());
-  for (const auto& [view, keys] : dropped()) {
-    bound += codec::MaxJsonStringBytes(view) + 2 + MaxTimesBytes(keys);
-  }
-  for (const auto& [view, slice] : views_) {
-    bound += codec::MaxJsonStringBytes(view) + kViewBytes + 2 * kMaxIntBytes;
-    for (const auto& [key, value] : slice.data) {
-      bound += codec::MaxJsonStringBytes(key) + kValueBytes + kMaxIntBytes + value.json.size();
-    }
-  }
-  std::string bytes(bound, '\0');
-  EnvelopeCursor out(bytes.data());
-
+// Writes the envelope of `state` at `at`, which has room for the bound Encode computed;
+// returns the end of what it wrote.
+char* WriteEnvelope(const SessionState& state, std::string_view writer_id, char* at) {
+  EnvelopeCursor out(at);
   out.Literal("{\"dropped\":{");
   bool first_dropped = true;
-  for (const auto& [view, keys] : dropped()) {
+  for (const auto& [view, keys] : state.dropped()) {
     if (!first_dropped) out.Char(',');
     first_dropped = false;
     out.Name(view);
@@ -255,12 +237,12 @@ std::string SessionState::Encode(std::string_view writer_id) const {
   out.Literal("},\"format\":");
   out.Int(kFormat);
   out.Literal(",\"last_seen_at\":");
-  out.Int(last_seen_at_);
+  out.Int(state.last_seen_at());
   out.Literal(",\"reset\":");
-  WriteTimes(resets(), out);
+  WriteTimes(state.resets(), out);
   out.Literal(",\"views\":{");
   bool first_view = true;
-  for (const auto& [view, slice] : views_) {
+  for (const auto& [view, slice] : state.views()) {
     if (!first_view) out.Char(',');
     first_view = false;
     out.Name(view);
@@ -285,7 +267,42 @@ std::string SessionState::Encode(std::string_view writer_id) const {
   out.Literal("},\"writer\":");
   out.Name(writer_id);
   out.Char('}');
-  const auto written = static_cast<size_t>(out.at() - bytes.data());
+  return out.at();
+}
+
+}  // namespace
+
+std::string SessionState::Encode(std::string_view writer_id) const {
+  // The most bytes the envelope can take: every name fully escaped, every integer at its
+  // longest, plus the fixed text around them (generously rounded up). The envelope is written
+  // into a buffer of that size, without a capacity check per piece.
+  constexpr size_t kFixedBytes = 128;  // {"dropped":{},"format":...,"writer":} and ints
+  constexpr size_t kViewBytes = 64;    // :{"data":{},"vsn":,"vsn_at":}, commas, two ints
+  constexpr size_t kValueBytes = 32;   // :{"t":,"v":}, a comma, one int
+  size_t bound = kFixedBytes + codec::MaxJsonStringBytes(writer_id) + MaxTimesBytes(resets());
+  for (const auto& [view, keys] : dropped()) {
+    bound += codec::MaxJsonStringBytes(view) + 2 + MaxTimesBytes(keys);
+  }
+  for (const auto& [view, slice] : views_) {
+    bound += codec::MaxJsonStringBytes(view) + kViewBytes + 2 * kMaxIntBytes;
+    for (const auto& [key, value] : slice.data) {
+      bound += codec::MaxJsonStringBytes(key) + kValueBytes + kMaxIntBytes + value.json.size();
+    }
+  }
+  // A session is flushed on nearly every stash. Most are small: they are written on the
+  // stack and copied out, so the result is allocated at its exact size and written once. A
+  // heap buffer of the bound would first be zero-filled: about twice the envelope's bytes, each
+  // line a cache miss in memory the allocator has just handed out.
+  constexpr size_t kStackBytes = 4096;
+  if (bound <= kStackBytes) {
+    char stack[kStackBytes];
+    const char* end = WriteEnvelope(*this, writer_id, stack);
+    assert(static_cast<size_t>(end - stack) <= bound);
+    return std::string(stack, static_cast<size_t>(end - stack));
+  }
+  std::string bytes(bound, '\0');
+  const char* end = WriteEnvelope(*this, writer_id, bytes.data());
+  const auto written = static_cast<size_t>(end - bytes.data());
   assert(written <= bound);
   bytes.resize(written);
   return bytes;

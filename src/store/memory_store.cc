@@ -1,4 +1,4 @@
-// MemoryStore: the CAS contract of store.h over a std::map, plus the fault hooks tests use.
+// MemoryStore: the CAS contract of store.h over a hash map, plus the fault hooks tests use.
 //
 // One mutex guards everything. That is simple and exactly linearizable; the only operation
 // that waits is a kSlow fault, and it sleeps with the mutex released so that a slow request
@@ -94,7 +94,8 @@ Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_vie
   std::string etag = "g";
   etag += std::to_string(next_generation_++);
   if (it == objects_.end()) {
-    objects_.emplace(std::string(key), Entry{std::string(data), etag});
+    auto inserted = objects_.emplace(std::string(key), Entry{std::string(data), etag}).first;
+    ordered_keys_.insert(inserted->first);
   } else {
     it->second.data.assign(data);  // reuses the old value's buffer when it is large enough
     it->second.etag = etag;
@@ -125,7 +126,10 @@ Status MemoryStore::Delete(std::string_view key) {
   if (Status st = ApplyFault(lock, Operation::kDelete, false, &lose_reply); !st.ok()) return st;
   if (key.empty()) return EmptyKeyError();
   auto it = objects_.find(key);
-  if (it != objects_.end()) objects_.erase(it);
+  if (it != objects_.end()) {
+    ordered_keys_.erase(it->first);
+    objects_.erase(it);
+  }
   if (lose_reply) return Status::OutcomeUnknown("injected fault: reply of Delete lost");
   return Status::OK();
 }
@@ -140,16 +144,17 @@ Result<ListPage> MemoryStore::List(std::string_view prefix, std::string_view con
 
   // The continuation token is the last key of the previous page: resume strictly after it,
   // which also works when that key has been deleted in between.
-  auto it = continuation.empty() || continuation < prefix ? objects_.lower_bound(prefix)
-                                                          : objects_.upper_bound(continuation);
+  auto it = continuation.empty() || continuation < prefix ? ordered_keys_.lower_bound(prefix)
+                                                          : ordered_keys_.upper_bound(continuation);
   ListPage page;
-  for (; it != objects_.end() && it->first.starts_with(prefix); ++it) {
+  for (; it != ordered_keys_.end() && it->starts_with(prefix); ++it) {
     if (page.entries.size() == max_keys) {
       // There is at least one more key: this page is not the last one.
       page.continuation = page.entries.back().key;
       break;
     }
-    page.entries.push_back(ListEntry{it->first, it->second.etag, it->second.data.size()});
+    const Entry& entry = objects_.find(*it)->second;
+    page.entries.push_back(ListEntry{std::string(*it), entry.etag, entry.data.size()});
   }
   return page;
 }

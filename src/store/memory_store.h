@@ -26,9 +26,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "store/store.h"
 
@@ -91,8 +93,20 @@ class MemoryStore final : public Store {
   Result<std::string> PutLocked(std::string_view key, std::string_view data,
                                 const WriteCondition& condition);
 
+  // Transparent, so that lookups take the caller's string_view without building a string.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+
   mutable std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> objects_;
+  // Every Get and Put looks a key up, and with many sessions a tree walk is a chain of cache
+  // misses (a node and a key per level): the objects live in a hash map. List needs the keys
+  // in order, so they are also kept in an ordered index of views into the map's own keys (an
+  // unordered_map never moves its nodes). The index changes only when a key is created or
+  // deleted, not when an object is overwritten, which is what nearly every Put does.
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> objects_;
+  std::set<std::string_view> ordered_keys_;
   // Indexed by Operation: looked at on every operation, so arrays rather than maps.
   std::array<std::deque<QueuedFault>, kOperationKinds> faults_;
   std::array<uint64_t, kOperationKinds> counts_{};

@@ -123,24 +123,29 @@ TEST(EnvelopeTest, NamesAndWriterAreEscaped) {
 
 // Encode sizes its buffer once for the worst case: names that are nothing but control bytes
 // (six bytes each when escaped) and integers at their longest, everywhere a name or an integer
-// goes, must fit (the ASan build checks every byte) and come back unchanged.
+// goes, must fit (the ASan build checks every byte) and come back unchanged. Small sessions are
+// written in a buffer on the stack, large ones on the heap: 3 views take the first path, 40 the
+// second.
 TEST(EnvelopeTest, WorstCaseNamesAndIntegersFit) {
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   const std::string controls = "\x01\x02\x1f\x01\x02\x1f\x01\x02\x1f\x01";
-  SessionState s;
-  for (int i = 0; i < 3; ++i) {
-    const std::string view = controls + std::to_string(i);
-    s.Apply(Stash(view, kMin, {{controls + "a", "1"}, {controls + "b", "\"\\u0001\""}}, kMin + i));
-    s.Apply(Stash(view + "x", kMin, {{controls + "c", "[]"}}, kMin + 10 + i));
-    s.Apply(Drop(view, {controls + "a"}, kMin + 20 + i));
-    s.Apply(Reset(view + "x", kMin + 30 + i));
+  for (int views : {3, 40}) {
+    SessionState s;
+    for (int i = 0; i < views; ++i) {
+      const std::string view = controls + std::to_string(i);
+      s.Apply(
+          Stash(view, kMin, {{controls + "a", "1"}, {controls + "b", "\"\\u0001\""}}, kMin + i));
+      s.Apply(Stash(view + "x", kMin, {{controls + "c", "[]"}}, kMin + 100 + i));
+      s.Apply(Drop(view, {controls + "a"}, kMin + 200 + i));
+      s.Apply(Reset(view + "x", kMin + 300 + i));
+    }
+    const std::string bytes = s.Encode(controls);
+    std::string writer;
+    Result<SessionState> r = SessionState::Decode(bytes, &writer);
+    ASSERT_TRUE(r.ok()) << views << " views: " << r.status().ToString();
+    EXPECT_EQ(*r, s) << views << " views";
+    EXPECT_EQ(writer, controls);
   }
-  const std::string bytes = s.Encode(controls);
-  std::string writer;
-  Result<SessionState> r = SessionState::Decode(bytes, &writer);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(*r, s);
-  EXPECT_EQ(writer, controls);
 }
 
 TEST(EnvelopeTest, ExtremeTimesAndVersionsRoundTrip) {
