@@ -119,6 +119,7 @@ void SessionActor::StartLoad() {
 }
 
 void SessionActor::OnLoaded(Result<store::Object> result) {
+  AccountingScope accounting(*this);
   if (result.ok()) {
     Result<SessionState> decoded = SessionState::Decode(result->data);
     if (!decoded.ok()) {
@@ -133,7 +134,7 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
       FinishLoad(activity().broken);  // kept while kBroken, so the reference stays valid
       return;
     }
-    state_ = std::move(decoded).value();
+    MutableState() = std::move(decoded).value();
     etag_ = result->etag;
     last_write_time_ = state_.last_seen_at();
   } else if (!result.status().IsNotFound()) {
@@ -201,6 +202,7 @@ void SessionActor::MaybeRevalidate() {
 }
 
 void SessionActor::OnRevalidated(Result<store::Object> result) {
+  AccountingScope accounting(*this);
   revalidating_ = false;
   Status status;
   // Unchanged: 304, or the same etag from a store that ignored If-None-Match.
@@ -268,7 +270,7 @@ void SessionActor::AdoptBase(SessionState base, std::optional<std::string> etag)
     for (const Mutation& m : activity_->in_flight) base.Apply(m);
     for (const Mutation& m : activity_->unflushed) base.Apply(m);
   }
-  state_ = std::move(base);
+  MutableState() = std::move(base);
   etag_ = std::move(etag);
   last_write_time_ = std::max(last_write_time_, state_.last_seen_at());
   if (phase_ == Phase::kBroken) {
@@ -278,8 +280,15 @@ void SessionActor::AdoptBase(SessionState base, std::optional<std::string> etag)
   PruneDeletionRecords();
 }
 
+void SessionActor::ForgetOldDeletionRecords() {
+  // Most sessions have none: then neither the clock nor the session is touched.
+  if (!state_.has_deletion_records()) return;
+  MutableState().PruneDeletionRecords(env_.clock.Now() - kDeletionRecordHorizon,
+                                      kMaxDeletionRecords);
+}
+
 void SessionActor::PruneDeletionRecords() {
-  state_.PruneDeletionRecords(env_.clock.Now() - kDeletionRecordHorizon, kMaxDeletionRecords);
+  ForgetOldDeletionRecords();
   // An object that held only records, all past their horizon, is garbage: delete it.
   if (state_.empty() && !state_.has_deletion_records() && etag_ && !HasUndurableWrites() &&
       phase_ == Phase::kReady) {
@@ -315,13 +324,13 @@ void SessionActor::ExpireIfDue() {
   // An expired session leaves nothing behind, not even deletion records: its object is
   // deleted. (A write another daemon still holds for it is newer than the expiry and may
   // bring it back, which is right: that write refreshed the session.)
-  state_.ClearDeletionRecords();
+  MutableState().ClearDeletionRecords();
   MarkChanged();
   MaybeFlush();
 }
 
 ApplyOutcome SessionActor::Accept(Mutation m, bool flush) {
-  ApplyOutcome outcome = state_.Apply(m);
+  ApplyOutcome outcome = MutableState().Apply(m);
   if (!outcome.changed) return outcome;
   size_t bytes = MutationBytes(m);
   Activity& a = activity();
@@ -341,6 +350,7 @@ void SessionActor::MarkChanged() {
 }
 
 void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
+  AccountingScope accounting(*this);
   WhenReady([self = shared_from_this(), m = std::move(m),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
@@ -366,6 +376,7 @@ void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
 }
 
 void SessionActor::Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done) {
+  AccountingScope accounting(*this);
   WhenFresh([self = shared_from_this(), request = std::move(request),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
@@ -394,6 +405,7 @@ void SessionActor::Recover(RecoverRequest request, std::function<void(Result<Rec
 
 void SessionActor::Drop(std::string view, std::vector<std::string> keys,
                         std::function<void(Result<size_t>)> done) {
+  AccountingScope accounting(*this);
   WhenFresh([self = shared_from_this(), view = std::move(view), keys = std::move(keys),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
@@ -407,6 +419,7 @@ void SessionActor::Drop(std::string view, std::vector<std::string> keys,
 }
 
 void SessionActor::Reset(std::string view, std::function<void(Result<bool>)> done) {
+  AccountingScope accounting(*this);
   WhenFresh([self = shared_from_this(), view = std::move(view),
              done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
@@ -419,10 +432,11 @@ void SessionActor::Reset(std::string view, std::function<void(Result<bool>)> don
 }
 
 void SessionActor::Delete(std::function<void(Result<bool>)> done) {
+  AccountingScope accounting(*this);
   WhenFresh([self = shared_from_this(), done = std::move(done)](const Status& st) mutable {
     if (self->phase_ == Phase::kBroken) {
       // The one way out of an unreadable object: throw it away.
-      self->state_ = SessionState();
+      self->MutableState() = SessionState();
       self->activity().broken = Status::OK();
       self->phase_ = Phase::kReady;
       self->MarkChanged();
@@ -450,6 +464,7 @@ void SessionActor::Delete(std::function<void(Result<bool>)> done) {
 }
 
 void SessionActor::Sync(std::chrono::milliseconds timeout, std::function<void(Status)> done) {
+  AccountingScope accounting(*this);
   // A session that was never loaded has nothing accepted: it is trivially durable.
   if (phase_ == Phase::kNew) return done(Status::OK());
   WhenReady([self = shared_from_this(), timeout, done = std::move(done)](const Status& st) mutable {
@@ -467,6 +482,7 @@ void SessionActor::Sync(std::chrono::milliseconds timeout, std::function<void(St
         [weak = std::weak_ptr<SessionActor>(self), it](const boost::system::error_code& ec) {
           auto self = weak.lock();
           if (ec || !self) return;
+          AccountingScope accounting(*self);
           auto done = std::move(it->done);
           self->activity_->sync_waiters.erase(it);  // the waiter keeps the Activity
           done(
@@ -478,11 +494,13 @@ void SessionActor::Sync(std::chrono::milliseconds timeout, std::function<void(St
 }
 
 void SessionActor::CheckExpiry(std::function<void()> done) {
+  AccountingScope accounting(*this);
   // WhenReady runs ExpireIfDue on every path that reaches a loaded state.
   WhenReady([done = std::move(done)](const Status&) { done(); });
 }
 
 void SessionActor::Dump(std::function<void(Result<std::optional<std::string>>)> done) {
+  AccountingScope accounting(*this);
   WhenFresh([self = shared_from_this(), done = std::move(done)](const Status& st) mutable {
     if (!st.ok()) return done(st);
     if (self->state_.empty()) return done(std::optional<std::string>());
@@ -497,11 +515,41 @@ bool SessionActor::Evictable() const {
                         activity_->revalidate_next.empty());
 }
 
+void SessionActor::StartAccounting() {
+  accounted_ = true;
+  accounted_bytes_ = 0;
+  Reaccount();
+}
+
+void SessionActor::StopAccounting() {
+  env_.stats.resident_bytes -= accounted_bytes_;
+  accounted_bytes_ = 0;
+  accounted_ = false;
+}
+
+void SessionActor::Reaccount() {
+  if (!accounted_) return;
+  // Walking the session is the costly part, and most entry points (a recover, a write's
+  // completion) leave it unchanged: it is re-measured only after MutableState() was used.
+  if (state_bytes_stale_) {
+    state_bytes_ = state_.ApproximateBytes();
+    state_bytes_stale_ = false;
+  }
+  const size_t bytes = ApproximateBytes(state_bytes_);
+  env_.stats.resident_bytes += bytes;
+  env_.stats.resident_bytes -= accounted_bytes_;
+  accounted_bytes_ = bytes;
+}
+
 size_t SessionActor::ApproximateBytes() const {
+  return ApproximateBytes(state_.ApproximateBytes());
+}
+
+size_t SessionActor::ApproximateBytes(size_t state_bytes) const {
   // The allocation make_shared made, and the heap parts. SessionState::ApproximateBytes counts
   // its own object too, so it is taken out of sizeof(*this).
   size_t bytes = kSharedAllocationOverhead + sizeof(*this) - sizeof(SessionState) +
-                 StringHeapBytes(key_) + state_.ApproximateBytes();
+                 StringHeapBytes(key_) + state_bytes;
   if (etag_) bytes += StringHeapBytes(*etag_);
   if (activity_) {
     bytes += kMallocOverhead + sizeof(Activity) + activity_->pending_bytes +
@@ -523,7 +571,7 @@ void SessionActor::MaybeFlush() {
                      std::make_move_iterator(a.unflushed.end()));
   a.unflushed.clear();
   a.in_flight_pending_bytes = a.pending_bytes;
-  state_.PruneDeletionRecords(env_.clock.Now() - kDeletionRecordHorizon, kMaxDeletionRecords);
+  ForgetOldDeletionRecords();
 
   // On a shared store a session with no data but deletion records is written, not deleted:
   // the records must reach the other daemons (and a delete is unconditional, a write is not).
@@ -549,6 +597,7 @@ void SessionActor::MaybeFlush() {
 }
 
 void SessionActor::OnWriteDone(Result<std::string> result) {
+  AccountingScope accounting(*this);
   if (result.ok()) return OnWriteCommitted(std::move(result).value());
   const Status& st = result.status();
   if (st.IsPreconditionFailed()) {
@@ -570,6 +619,7 @@ void SessionActor::OnWriteDone(Result<std::string> result) {
 void SessionActor::ResolveUnknownOutcome() {
   env_.stats.store_gets++;
   env_.reader.Get(env_.loop, ObjectKey(), {}, [self = shared_from_this()](Result<store::Object> r) {
+    AccountingScope accounting(*self);
     if (r.ok() && r->data == self->activity().in_flight_bytes) {
       // The write landed; only its reply was lost.
       return self->OnWriteCommitted(r->etag);
@@ -581,6 +631,7 @@ void SessionActor::ResolveUnknownOutcome() {
 }
 
 void SessionActor::OnRemoveDone(const Status& status) {
+  AccountingScope accounting(*this);
   if (!status.ok()) return RetryLater(status);
   OnWriteCommitted(std::nullopt);
 }
@@ -610,6 +661,7 @@ void SessionActor::OnWriteCommitted(std::optional<std::string> etag) {
 }
 
 void SessionActor::Rebase(Result<store::Object> stored) {
+  AccountingScope accounting(*this);
   SessionState base;
   std::optional<std::string> base_etag;
   if (stored.ok()) {
@@ -658,6 +710,7 @@ void SessionActor::RetryLater(const Status& failure) {
   RetryTimer().expires_after(half + std::chrono::milliseconds(pick(RetryJitter())));
   RetryTimer().async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
+    AccountingScope accounting(*self);
     self->retry_pending_ = false;
     self->MaybeFlush();
   });

@@ -145,9 +145,40 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // while something is going on, its Activity and the changes not yet durable.
   size_t ApproximateBytes() const;
 
+  // Memory accounting, for the session table's cap. Between StartAccounting and
+  // StopAccounting the actor keeps its share of stats.resident_bytes equal to its
+  // ApproximateBytes: every request, store completion and timer re-measures the actor when it
+  // is done with it (AccountingScope). So the shard's resident bytes are always known without
+  // walking every session, which with many sessions is a burst of cache misses.
+  void StartAccounting();
+  void StopAccounting();
+
  private:
   enum class Phase : uint8_t { kNew, kLoading, kReady, kBroken };
   using Waiter = std::function<void(const Status&)>;
+
+  // Re-measures the actor when an entry point (a request, a store completion, a timer) ends,
+  // so that its share of stats.resident_bytes follows every change it made. Nested scopes
+  // re-measure more than once, which is harmless.
+  class AccountingScope {
+   public:
+    explicit AccountingScope(SessionActor& actor) : actor_(actor) {}
+    AccountingScope(const AccountingScope&) = delete;
+    AccountingScope& operator=(const AccountingScope&) = delete;
+    ~AccountingScope() { actor_.Reaccount(); }
+
+   private:
+    SessionActor& actor_;
+  };
+  void Reaccount();
+  // ApproximateBytes with the session's own part already measured.
+  size_t ApproximateBytes(size_t state_bytes) const;
+  // The session, for a change: every change goes through here, so that Reaccount knows to
+  // measure it again.
+  SessionState& MutableState() {
+    state_bytes_stale_ = true;
+    return state_;
+  }
 
   // Runs `op` now if the actor is ready, else queues it behind the load (starting it). `op`
   // receives the load's failure, if the load failed. A ready actor runs `op` in place: only an
@@ -181,8 +212,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // Makes `base` (the stored session, or empty when there is none) the session, with every
   // mutation accepted here and not yet committed applied on top.
   void AdoptBase(SessionState base, std::optional<std::string> etag);
-  // Forgets deletion records past their horizon; if that leaves a stored object with nothing
-  // in it, schedules its deletion.
+  // Forgets deletion records past their horizon (SessionState::PruneDeletionRecords).
+  void ForgetOldDeletionRecords();
+  // The same, and if that leaves a stored object with nothing in it, schedules its deletion.
   void PruneDeletionRecords();
 
   // Clears an expired session (SPEC §3 "TTL"): it then reads as empty and the next flush
@@ -263,17 +295,22 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   ActorEnv env_;
   const std::string key_;
-  SessionState state_;
+  SessionState state_;               // read directly, changed only through MutableState()
   std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
   Micros last_write_time_ = 0;
   std::unique_ptr<Activity> activity_;  // null while idle
 
+  size_t accounted_bytes_ = 0;  // this actor's share of stats.resident_bytes
+  size_t state_bytes_ = 0;      // state_.ApproximateBytes() when last measured
+
   Phase phase_ = Phase::kNew;
-  const bool shared_store_;       // the store may have other writers: revalidate, keep records
-  bool dirty_ = false;            // accepted changes not yet handed to a write
-  bool write_in_flight_ = false;  // a write, delete or conflict re-read is running
-  bool retry_pending_ = false;    // waiting for a backoff timer
-  bool revalidating_ = false;     // a revalidation GET is running
+  bool accounted_ = false;         // between StartAccounting and StopAccounting
+  bool state_bytes_stale_ = true;  // state_ may have changed since state_bytes_ was measured
+  const bool shared_store_;        // the store may have other writers: revalidate, keep records
+  bool dirty_ = false;             // accepted changes not yet handed to a write
+  bool write_in_flight_ = false;   // a write, delete or conflict re-read is running
+  bool retry_pending_ = false;     // waiting for a backoff timer
+  bool revalidating_ = false;      // a revalidation GET is running
 };
 
 }  // namespace ds::session

@@ -25,6 +25,8 @@ void SessionTable::Touch(const Entry& e) {
 
 void SessionTable::Erase(const Entry& e) {
   Unlink(e);
+  e.actor->StopAccounting();
+  env_.stats.resident_bytes -= kEntryBytes;
   index_.erase(index_.find(e.actor->key()));
 }
 
@@ -42,6 +44,8 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(std::string_view key) {
       index_.insert(Entry{actor, nullptr, nullptr, std::chrono::steady_clock::now()});
   LinkNewest(*it);
   env_.stats.resident = index_.size();
+  env_.stats.resident_bytes += kEntryBytes;
+  actor->StartAccounting();
   return actor;
 }
 
@@ -57,20 +61,25 @@ void SessionTable::Maintain(std::chrono::steady_clock::time_point now) {
     e = newer;
   }
 
-  // Memory cap: least recently used first. Actors with writes still in flight stay.
-  size_t bytes = 0;
-  for (const Entry* e = newest_; e != nullptr; e = e->older) bytes += ResidentBytes(*e->actor);
-  for (const Entry* e = oldest_; bytes > env_.options.max_resident_bytes && e != nullptr;) {
+  // Memory cap: least recently used first. Actors with writes still in flight stay. The
+  // resident bytes are kept current by the actors themselves (SessionActor::StartAccounting),
+  // so this pass visits only the sessions it evicts.
+  for (const Entry* e = oldest_;
+       env_.stats.resident_bytes > env_.options.max_resident_bytes && e != nullptr;) {
     const Entry* newer = e->newer;
     if (e->actor->Evictable()) {
-      bytes -= ResidentBytes(*e->actor);
       Erase(*e);
       env_.stats.evictions_memory++;
     }
     e = newer;
   }
   env_.stats.resident = index_.size();
-  env_.stats.resident_bytes = bytes;
+}
+
+size_t SessionTable::RecountResidentBytes() const {
+  size_t bytes = 0;
+  for (const Entry* e = newest_; e != nullptr; e = e->older) bytes += ResidentBytes(*e->actor);
+  return bytes;
 }
 
 size_t SessionTable::CountUndurable() const {
@@ -86,9 +95,11 @@ void SessionTable::ForEach(const std::function<void(SessionActor&)>& fn) const {
 }
 
 void SessionTable::Clear() {
+  for (const Entry* e = newest_; e != nullptr; e = e->older) e->actor->StopAccounting();
   newest_ = oldest_ = nullptr;
   index_.clear();
   env_.stats.resident = 0;
+  env_.stats.resident_bytes = 0;
 }
 
 }  // namespace ds::session

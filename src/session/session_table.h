@@ -2,9 +2,10 @@
 //
 // Actors are kept in least-recently-used order. Maintenance (called periodically by the
 // shard) evicts actors idle for longer than the idle timeout, then, while the shard's resident
-// bytes exceed its cap, the least recently used ones. Only evictable actors go (everything they
-// accepted is durable and nobody waits on them): their state is already in the store and is
-// reloaded by the next request. Used only from the shard's thread.
+// bytes (a running count the actors keep current) exceed its cap, the least recently used ones.
+// Only evictable actors go (everything they accepted is durable and nobody waits on them): their
+// state is already in the store and is reloaded by the next request. Used only from the shard's
+// thread.
 #pragma once
 
 #include <chrono>
@@ -30,8 +31,13 @@ class SessionTable {
   // The resident actor for `key`, creating an unloaded one if needed. Marks it recently used.
   std::shared_ptr<SessionActor> FindOrCreate(std::string_view key);
 
-  // Evicts idle actors and enforces the memory cap. Updates stats.resident(_bytes).
+  // Evicts idle actors and enforces the memory cap. Updates stats.resident. The cost is the
+  // idle sessions and the evictions, not the resident sessions: stats.resident_bytes is kept
+  // current as actors change.
   void Maintain(std::chrono::steady_clock::time_point now);
+  // stats.resident_bytes computed from scratch by visiting every actor: what the running
+  // count must equal whenever no handler is running (tests check that it does).
+  size_t RecountResidentBytes() const;
 
   size_t size() const { return index_.size(); }
   // What `actor` costs while resident: SessionActor::ApproximateBytes plus its table entry. The

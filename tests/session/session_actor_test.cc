@@ -68,10 +68,13 @@ struct Daemon {
 
   // Runs handlers until `done()` holds. Store results arrive from the executor's threads, so
   // this waits for events; it fails the test if none comes for a long time.
+  // Between handlers it also checks the memory accounting: the running count of resident bytes
+  // the actors keep must be what a walk over every actor finds.
   template <typename Pred>
   void RunUntil(Pred done) {
     while (!done()) {
       ASSERT_GT(loop.run_one_for(30s), 0u) << "no event for 30 s";
+      ASSERT_EQ(stats.resident_bytes, table.RecountResidentBytes());
     }
   }
 
@@ -134,6 +137,7 @@ struct Daemon {
     options.idle_timeout = 0ms;
     table.Maintain(std::chrono::steady_clock::now() + 1s);
     options.idle_timeout = idle;
+    EXPECT_EQ(stats.resident_bytes, table.RecountResidentBytes());
   }
 };
 
