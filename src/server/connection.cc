@@ -123,6 +123,8 @@ void Connection::ProcessInput() {
     break;
   }
   if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  // Before the replies go out, so that DS.SYNC replies the writes complete join this write.
+  shard_.FlushWrites();
   processing_ = false;
   MoveReadyReplies();
   MaybeWrite();

@@ -15,6 +15,7 @@ constexpr std::chrono::seconds kMaintenanceInterval{1};
 Shard::Shard(size_t index, Deps deps)
     : index_(index),
       work_(boost::asio::make_work_guard(loop_)),
+      writer_(deps.writer),
       sessions_(session::ActorEnv{loop_, deps.reader, deps.writer, deps.clock, deps.options,
                                   session_stats_, deps.logger}),
       maintenance_timer_(loop_) {}
@@ -56,8 +57,9 @@ void Shard::SendTo(Shard& to, std::function<void()> fn) {
 void Shard::FlushOutbox(Shard& to) {
   auto batch = std::make_shared<std::vector<std::function<void()>>>();
   batch->swap(outboxes_[to.index()]);
-  boost::asio::post(to.loop(), [batch] {
+  boost::asio::post(to.loop(), [batch, &to] {
     for (auto& fn : *batch) fn();
+    to.FlushWrites();
   });
 }
 

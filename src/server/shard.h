@@ -58,6 +58,9 @@ class Shard {
   session::SessionTable& sessions() { return sessions_; }
   session::SessionStats& session_stats() { return session_stats_; }
   CommandStats& command_stats() { return command_stats_; }
+  // Lets the write path complete the writes of the requests just run (WritePath::Flush).
+  // Called where no session code is on the stack.
+  void FlushWrites() { writer_.Flush(); }
 
   // Runs `fn` on `to`'s loop. Called on this shard's thread; `to` may be this shard.
   // Messages to one shard run there in the order they were sent.
@@ -79,6 +82,7 @@ class Shard {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
 
+  session::WritePath& writer_;
   session::SessionStats session_stats_;
   CommandStats command_stats_;
   session::SessionTable sessions_;
