@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <string>
 
 #include "protocol/resp_writer.h"
@@ -71,8 +72,29 @@ bool EqualsUpper(std::string_view upper, std::string_view s) {
   return true;
 }
 
+// The commands of each name length, so that a lookup compares a name with at most the few
+// commands as long as it (DS.RECOVER with one, DS.STASH with three) instead of walking the
+// whole table on every request.
+constexpr size_t kMaxCommandName = 10;
+constexpr size_t kMostOfOneLength = 6;
+struct ByLength {
+  std::array<uint8_t, kMostOfOneLength> index{};
+  size_t count = 0;
+};
+constexpr std::array<ByLength, kMaxCommandName + 1> kCommandsByLength = [] {
+  std::array<ByLength, kMaxCommandName + 1> table{};
+  for (size_t i = 0; i < kCommands.size(); ++i) {
+    ByLength& same = table[kCommands[i].name.size()];    // fails to compile if a name is longer
+    same.index[same.count++] = static_cast<uint8_t>(i);  // ... or too many share a length
+  }
+  return table;
+}();
+
 const Command* FindCommand(std::string_view name) {
-  for (const Command& c : kCommands) {
+  if (name.size() > kMaxCommandName) return nullptr;
+  const ByLength& candidates = kCommandsByLength[name.size()];
+  for (size_t i = 0; i < candidates.count; ++i) {
+    const Command& c = kCommands[candidates.index[i]];
     if (EqualsUpper(c.name, name)) return &c;
   }
   return nullptr;

@@ -134,6 +134,11 @@ TEST_F(DaemonTest, ArgumentErrorsAreClear) {
   EXPECT_EQ(Call({"DS.RECOVER", "s", kView, "1", "dead", "k", "forever"}).ErrorKind(), "ERR");
   EXPECT_EQ(Call({"DS.STASH", "s", kView, "1", "k", "1", "k", "2"}).ErrorKind(), "ERR");
   EXPECT_EQ(Call({"NOSUCHCOMMAND"}).ErrorKind(), "ERR");
+  // Names as long as real commands, and longer than any, are unknown too; case does not matter.
+  EXPECT_EQ(Call({"DS.STASHES"}).ErrorKind(), "ERR");
+  EXPECT_EQ(Call({"DS.STASHX", "s"}).ErrorKind(), "ERR");
+  EXPECT_EQ(Call({"DS.RECOVER-AND-MORE"}).ErrorKind(), "ERR");
+  EXPECT_EQ(Call({"ds.stash", "s", kView, "1", "k", "1"}).Debug(), "+OK");
 }
 
 // %{"a" => 1, b: [true, nil]} in external term format (map keys may come in any order).
