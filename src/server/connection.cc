@@ -92,7 +92,11 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   }
   in_end_ += n;
   ProcessInput();
-  ReadMore();
+  // The next read is tried after the other ready connections have been served, not at once.
+  // A client that waits for its replies before sending more (one request per round trip) has
+  // then usually sent again, and the read succeeds; tried at once it would find nothing, costing
+  // a failed recv(2) and a wait for epoll per request.
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadMore(); });
 }
 
 void Connection::ProcessInput() {
@@ -203,7 +207,8 @@ void Connection::OnWritten(const boost::system::error_code& ec) {
   bool was_paused = !reading_;
   MaybeWrite();
   if (was_paused && !closed_ && !draining_ && !ShouldPauseReading()) {
-    // Reading may have stopped for back-pressure with requests still buffered.
+    // Reading may have stopped for back-pressure with requests still buffered (or not have
+    // started again yet after the last read: then this is where it does, see OnRead).
     if (in_start_ < in_end_ && !processing_) ProcessInput();
     ReadMore();
   }
