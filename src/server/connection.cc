@@ -91,6 +91,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     return;
   }
   in_end_ += n;
+  read_at_ = std::chrono::steady_clock::now();
   ProcessInput();
   // The next read is tried after the other ready connections have been served, not at once.
   // A client that waits for its replies before sending more (one request per round trip) has

@@ -63,6 +63,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                            std::string reply);
   // Closes after every reply up to now has been written (QUIT).
   void CloseAfterReplies() { close_after_replies_ = true; }
+  // When the bytes of the requests being run were read (one clock reading per read).
+  std::chrono::steady_clock::time_point read_at() const { return read_at_; }
 
   // --- Per-connection protocol state -------------------------------------------------------
   Codec codec = Codec::kJson;
@@ -93,6 +95,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> in_;
   size_t in_start_ = 0;  // first unconsumed byte
   size_t in_end_ = 0;    // one past the last received byte
+  std::chrono::steady_clock::time_point read_at_;
   bool reading_ = false;
   bool processing_ = false;
 

@@ -133,12 +133,13 @@ void AppendValue(std::string& out, Codec codec, const std::string& json) {
 // it is captured by value in the actor's completion callback (one allocation for both).
 class ReplyTo {
  public:
-  ReplyTo(std::shared_ptr<Connection> conn, Connection::Slot slot, Shard& owner, CommandId id)
-      : conn_(std::move(conn)),
-        slot_(slot),
-        owner_(&owner),
-        id_(id),
-        start_(std::chrono::steady_clock::now()) {}
+  // `start` is when the request was read: its latency includes waiting behind the requests
+  // before it in the same read.
+  ReplyTo(std::shared_ptr<Connection> conn, Connection::Slot slot, Shard& owner, CommandId id,
+          std::chrono::steady_clock::time_point start)
+      : conn_(std::move(conn)), slot_(slot), owner_(&owner), id_(id), start_(start) {}
+
+  std::chrono::steady_clock::time_point start() const { return start_; }
 
   void operator()(std::string bytes) const {
     auto took = std::chrono::steady_clock::now() - start_;
@@ -160,7 +161,9 @@ class ReplyTo {
 };
 
 // Runs `op(owner, session_key, reply)` on the shard that owns `session_key`, where `owner` is
-// that shard and `reply` a ReplyTo for this request's slot. `op` is called exactly once.
+// that shard and `reply` a ReplyTo for this request's slot. `op` is called exactly once. Ops
+// look the session up with `reply.start()` as its time of use, before `reply` moves into the
+// session's callback.
 //
 // On the common path the owner is this connection's own shard and `op` runs here and now,
 // with the key still a view into the request: nothing is copied or type-erased for the trip.
@@ -169,7 +172,7 @@ template <typename Op>
 void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, Op op) {
   Connection::Slot slot = conn.Reserve();
   Shard& owner = conn.server().ShardFor(session_key);
-  ReplyTo reply(conn.shared_from_this(), slot, owner, id);
+  ReplyTo reply(conn.shared_from_this(), slot, owner, id, conn.read_at());
   if (&owner == &conn.shard()) {
     op(owner, session_key, std::move(reply));
     return;
@@ -231,10 +234,10 @@ void CmdStash(Connection& conn, const Args& args) {
   }
   OnOwnerShard(conn, CommandId::kStash, args[1],
                [m = std::move(m)](Shard& owner, std::string_view key, ReplyTo reply) mutable {
-                 owner.sessions().FindOrCreate(key)->Stash(
-                     std::move(m), [reply = std::move(reply)](const Status& st) {
-                       reply(st.ok() ? OkReply() : ErrorReply(st));
-                     });
+                 auto session = owner.sessions().FindOrCreate(key, reply.start());
+                 session->Stash(std::move(m), [reply = std::move(reply)](const Status& st) {
+                   reply(st.ok() ? OkReply() : ErrorReply(st));
+                 });
                });
 }
 
@@ -266,7 +269,8 @@ void CmdRecover(Connection& conn, const Args& args) {
   OnOwnerShard(conn, CommandId::kRecover, args[1],
                [req = std::move(req), codec = conn.codec](Shard& owner, std::string_view key,
                                                           ReplyTo reply) mutable {
-                 owner.sessions().FindOrCreate(key)->Recover(
+                 auto session = owner.sessions().FindOrCreate(key, reply.start());
+                 session->Recover(
                      std::move(req), [reply = std::move(reply), codec](Result<RecoverReply> r) {
                        reply(r.ok() ? RecoverReplyBytes(*r, codec) : ErrorReply(r.status()));
                      });
@@ -283,7 +287,8 @@ void CmdDrop(Connection& conn, const Args& args) {
       conn, CommandId::kDrop, args[1],
       [view = std::string(args[2]), keys = std::move(keys)](Shard& owner, std::string_view key,
                                                             ReplyTo reply) mutable {
-        owner.sessions().FindOrCreate(key)->Drop(
+        auto session = owner.sessions().FindOrCreate(key, reply.start());
+        session->Drop(
             std::move(view), std::move(keys), [reply = std::move(reply)](Result<size_t> r) {
               reply(r.ok() ? IntegerReply(static_cast<int64_t>(*r)) : ErrorReply(r.status()));
             });
@@ -297,22 +302,23 @@ void CmdReset(Connection& conn, const Args& args) {
   OnOwnerShard(
       conn, CommandId::kReset, args[1],
       [view = std::string(args[2])](Shard& owner, std::string_view key, ReplyTo reply) mutable {
-        owner.sessions().FindOrCreate(key)->Reset(
-            std::move(view), [reply = std::move(reply)](Result<bool> r) {
-              reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
-            });
+        auto session = owner.sessions().FindOrCreate(key, reply.start());
+        session->Reset(std::move(view), [reply = std::move(reply)](Result<bool> r) {
+          reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
+        });
       });
 }
 
 // DS.DELETE session
 void CmdDelete(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
-  OnOwnerShard(
-      conn, CommandId::kDelete, args[1], [](Shard& owner, std::string_view key, ReplyTo reply) {
-        owner.sessions().FindOrCreate(key)->Delete([reply = std::move(reply)](Result<bool> r) {
-          reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
-        });
-      });
+  OnOwnerShard(conn, CommandId::kDelete, args[1],
+               [](Shard& owner, std::string_view key, ReplyTo reply) {
+                 auto session = owner.sessions().FindOrCreate(key, reply.start());
+                 session->Delete([reply = std::move(reply)](Result<bool> r) {
+                   reply(r.ok() ? IntegerReply(*r ? 1 : 0) : ErrorReply(r.status()));
+                 });
+               });
 }
 
 // DS.SYNC session [timeout_ms]
@@ -326,7 +332,7 @@ void CmdSync(Connection& conn, const Args& args) {
   }
   OnOwnerShard(conn, CommandId::kSync, args[1],
                [timeout_ms](Shard& owner, std::string_view key, ReplyTo reply) {
-                 auto actor = owner.sessions().Find(key);
+                 auto actor = owner.sessions().Find(key, reply.start());
                  if (!actor) return reply(OkReply());  // nothing accepted, nothing to wait for
                  actor->Sync(std::chrono::milliseconds(timeout_ms),
                              [reply = std::move(reply)](const Status& st) {
@@ -340,17 +346,17 @@ void CmdDump(Connection& conn, const Args& args) {
   if (Status st = CheckSessionKey(args[1]); !st.ok()) return ReplyError(conn, st);
   OnOwnerShard(conn, CommandId::kDump, args[1],
                [](Shard& owner, std::string_view key, ReplyTo reply) {
-                 owner.sessions().FindOrCreate(key)->Dump(
-                     [reply = std::move(reply)](Result<std::optional<std::string>> r) {
-                       if (!r.ok()) return reply(ErrorReply(r.status()));
-                       std::string out;
-                       if (r->has_value()) {
-                         protocol::AppendBulk(out, **r);
-                       } else {
-                         protocol::AppendNull(out);
-                       }
-                       reply(std::move(out));
-                     });
+                 auto session = owner.sessions().FindOrCreate(key, reply.start());
+                 session->Dump([reply = std::move(reply)](Result<std::optional<std::string>> r) {
+                   if (!r.ok()) return reply(ErrorReply(r.status()));
+                   std::string out;
+                   if (r->has_value()) {
+                     protocol::AppendBulk(out, **r);
+                   } else {
+                     protocol::AppendNull(out);
+                   }
+                   reply(std::move(out));
+                 });
                });
 }
 

@@ -1,5 +1,7 @@
 #include "session/session_table.h"
 
+#include <algorithm>
+
 namespace ds::session {
 
 void SessionTable::LinkNewest(const Entry& e) {
@@ -16,8 +18,16 @@ void SessionTable::Unlink(const Entry& e) {
   e.newer = e.older = nullptr;
 }
 
-void SessionTable::Touch(const Entry& e) {
-  e.last_used = std::chrono::steady_clock::now();
+std::chrono::steady_clock::time_point SessionTable::TimeOfUse(
+    std::chrono::steady_clock::time_point now) const {
+  // `now` is when the request was read, and a request from another shard can come after a
+  // later-read one: taking the newest entry's time if it is later keeps the list sorted by
+  // time, which idle eviction relies on (it stops at the first recent entry).
+  return newest_ != nullptr ? std::max(now, newest_->last_used) : now;
+}
+
+void SessionTable::Touch(const Entry& e, std::chrono::steady_clock::time_point now) {
+  e.last_used = TimeOfUse(now);
   if (newest_ == &e) return;
   Unlink(e);
   LinkNewest(e);
@@ -30,18 +40,19 @@ void SessionTable::Erase(const Entry& e) {
   index_.erase(index_.find(e.actor->key()));
 }
 
-std::shared_ptr<SessionActor> SessionTable::Find(std::string_view key) {
+std::shared_ptr<SessionActor> SessionTable::Find(std::string_view key,
+                                                 std::chrono::steady_clock::time_point now) {
   auto found = index_.find(key);
   if (found == index_.end()) return nullptr;
-  Touch(*found);
+  Touch(*found, now);
   return found->actor;
 }
 
-std::shared_ptr<SessionActor> SessionTable::FindOrCreate(std::string_view key) {
-  if (auto actor = Find(key)) return actor;
+std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
+    std::string_view key, std::chrono::steady_clock::time_point now) {
+  if (auto actor = Find(key, now)) return actor;
   auto actor = std::make_shared<SessionActor>(env_, std::string(key));
-  auto [it, inserted] =
-      index_.insert(Entry{actor, nullptr, nullptr, std::chrono::steady_clock::now()});
+  auto [it, inserted] = index_.insert(Entry{actor, nullptr, nullptr, TimeOfUse(now)});
   LinkNewest(*it);
   env_.stats.resident = index_.size();
   env_.stats.resident_bytes += kEntryBytes;

@@ -26,10 +26,15 @@ class SessionTable {
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
 
-  // The resident actor for `key`, or nullptr. Marks it recently used.
-  std::shared_ptr<SessionActor> Find(std::string_view key);
-  // The resident actor for `key`, creating an unloaded one if needed. Marks it recently used.
-  std::shared_ptr<SessionActor> FindOrCreate(std::string_view key);
+  // The resident actor for `key`, or nullptr. Marks it used at `now` (a request passes the
+  // time it was read, which saves reading the clock again).
+  std::shared_ptr<SessionActor> Find(
+      std::string_view key,
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // The resident actor for `key`, creating an unloaded one if needed. Marks it used at `now`.
+  std::shared_ptr<SessionActor> FindOrCreate(
+      std::string_view key,
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   // Evicts idle actors and enforces the memory cap. Updates stats.resident. The cost is the
   // idle sessions and the evictions, not the resident sessions: stats.resident_bytes is kept
@@ -84,7 +89,9 @@ class SessionTable {
   static constexpr size_t kEntryBytes =
       sizeof(void*) + sizeof(Entry) + sizeof(size_t) + 16 + sizeof(void*);
 
-  void Touch(const Entry& e);
+  // The time to record for a use at `now`: never before the newest entry's.
+  std::chrono::steady_clock::time_point TimeOfUse(std::chrono::steady_clock::time_point now) const;
+  void Touch(const Entry& e, std::chrono::steady_clock::time_point now);
   void LinkNewest(const Entry& e);
   void Unlink(const Entry& e);
   // Takes `e` out of the order and the index, which destroys it.
