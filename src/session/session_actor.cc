@@ -40,7 +40,7 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
   return false;
 }
 
-SessionActor::SessionActor(ActorEnv env, std::string session_key)
+SessionActor::SessionActor(const ActorEnv& env, std::string session_key)
     : env_(env),
       key_(std::move(session_key)),
       shared_store_(env.reader.store().MayHaveOtherWriters()) {}

@@ -104,7 +104,10 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys);
 
 class SessionActor : public std::enable_shared_from_this<SessionActor> {
  public:
-  SessionActor(ActorEnv env, std::string session_key);
+  // `env` is the shard's, shared by all its actors: it must outlive every call into the actor
+  // (the session table owns it). Held by reference, as one pointer rather than a copy of its
+  // seven references in each of a shard's many actors.
+  SessionActor(const ActorEnv& env, std::string session_key);
   SessionActor(const SessionActor&) = delete;
   SessionActor& operator=(const SessionActor&) = delete;
   ~SessionActor();
@@ -293,7 +296,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void ReleaseActivityIfIdle();
   size_t pending_bytes() const { return activity_ ? activity_->pending_bytes : 0; }
 
-  ActorEnv env_;
+  const ActorEnv& env_;
   const std::string key_;
   SessionState state_;               // read directly, changed only through MutableState()
   std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
