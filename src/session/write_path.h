@@ -105,12 +105,20 @@ class BatchingWritePath final : public WritePath {
   // after every other ready connection's requests (hundreds of sessions later, with 16-deep
   // pipelines) and each completion starts with cache misses. A store on threads keeps its
   // per-turn batches: there the batch size is what matters (one journal commit per batch).
+  //
+  // One request per round trip makes batches of one: that write is made without building the
+  // batch's vectors, and the two buffers swapped here keep their capacity from call to call.
   void Flush() override {
-    if (!executor_.runs_inline() || pending_.empty()) return;
-    Batch batch;
-    batch.swap(pending_);  // completions may add writes: those go to the posted Dispatch
-    std::vector<Result<std::string>> results = PutAll(executor_.store(), batch);
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    if (!executor_.runs_inline() || pending_.empty() || !flushing_.empty()) return;
+    flushing_.swap(pending_);  // completions may add writes: those go to the posted Dispatch
+    if (flushing_.size() == 1) {
+      PendingWrite& w = flushing_.front();
+      w.done(executor_.store().Put(w.key, w.bytes, w.condition));
+    } else {
+      std::vector<Result<std::string>> results = PutAll(executor_.store(), flushing_);
+      for (size_t i = 0; i < flushing_.size(); ++i) flushing_[i].done(std::move(results[i]));
+    }
+    flushing_.clear();
   }
 
  private:
@@ -150,6 +158,7 @@ class BatchingWritePath final : public WritePath {
   StoreExecutor& executor_;
   DirectWritePath direct_;  // for removals
   Batch pending_;           // writes of the current turn, not yet dispatched
+  Batch flushing_;          // the writes Flush is completing (empty outside Flush)
 };
 
 // The write path a shard uses with `executor`'s store. Batches suit a store that commits them
