@@ -3,7 +3,9 @@
 // Reading: bytes go into a buffer that grows only as far as one request needs (bounded by
 // --max-request-bytes); RequestParser cuts complete requests out of it and each is handed to
 // the command table (commands.h). Everything that arrived is parsed before anything is
-// written, so a pipeline of N requests is answered with one write.
+// written, so a pipeline of N requests is answered with one write. The next read is then tried
+// after the other ready connections have been served (OnRead), by when a client that waits for
+// its replies has usually sent again.
 //
 // Replies in request order: every request reserves a reply slot, numbered in arrival order.
 // A reply that is ready at once (PING, a session on this shard that is loaded) fills its slot

@@ -43,12 +43,19 @@ struct Completions {
   }
 };
 
+// A write path over a memory store run in `mode`, and the loop it completes on.
+struct Harness {
+  explicit Harness(StoreExecutor::Mode mode) : executor(store, 2, mode), writer(executor) {}
+  store::MemoryStore store;
+  StoreExecutor executor;
+  BatchingWritePath writer;
+  boost::asio::io_context loop;
+};
+
 TEST(BatchingWritePathTest, WritesOfOneTurnReachTheStoreAsOneBatchAndCompleteOnce) {
   for (auto mode : {StoreExecutor::Mode::kInline, StoreExecutor::Mode::kPool}) {
-    store::MemoryStore store;
-    StoreExecutor executor(store, 2, mode);
-    BatchingWritePath writer(executor);
-    boost::asio::io_context loop;
+    Harness h(mode);
+    auto& [store, executor, writer, loop] = h;
     const std::vector<std::string> bytes = {"a", "b", "c"};
     Completions done;
     for (size_t i = 0; i < bytes.size(); ++i) {
@@ -65,10 +72,8 @@ TEST(BatchingWritePathTest, WritesOfOneTurnReachTheStoreAsOneBatchAndCompleteOnc
 }
 
 TEST(BatchingWritePathTest, FlushCompletesAnInlineStoresWritesAtOnce) {
-  store::MemoryStore store;
-  StoreExecutor executor(store, 2, StoreExecutor::Mode::kInline);
-  BatchingWritePath writer(executor);
-  boost::asio::io_context loop;
+  Harness h(StoreExecutor::Mode::kInline);
+  auto& [store, executor, writer, loop] = h;
   const std::string first = "one";
   const std::string second = "two";
   Completions done;
@@ -85,10 +90,8 @@ TEST(BatchingWritePathTest, FlushCompletesAnInlineStoresWritesAtOnce) {
 }
 
 TEST(BatchingWritePathTest, AWriteStartedByACompletionDuringFlushGoesOutWithTheTurn) {
-  store::MemoryStore store;
-  StoreExecutor executor(store, 2, StoreExecutor::Mode::kInline);
-  BatchingWritePath writer(executor);
-  boost::asio::io_context loop;
+  Harness h(StoreExecutor::Mode::kInline);
+  auto& [store, executor, writer, loop] = h;
   const std::string first = "first";
   const std::string again = "again";
   Completions done;
@@ -109,10 +112,8 @@ TEST(BatchingWritePathTest, AWriteStartedByACompletionDuringFlushGoesOutWithTheT
 }
 
 TEST(BatchingWritePathTest, FlushLeavesAStoreOnThreadsToItsTurn) {
-  store::MemoryStore store;
-  StoreExecutor executor(store, 2, StoreExecutor::Mode::kPool);
-  BatchingWritePath writer(executor);
-  boost::asio::io_context loop;
+  Harness h(StoreExecutor::Mode::kPool);
+  auto& [store, executor, writer, loop] = h;
   const std::string bytes = "v";
   Completions done;
   writer.Write(loop, "k", bytes, WriteCondition::CreateOnly(), done.For(0));
