@@ -38,13 +38,13 @@ uint64_t NextRandom(uint64_t& x) {  // xorshift64*
   return x * 2685821657736338717ULL;
 }
 
-// The n-th session of a scattered walk over `sessions`: n times a stride near 0.618 of the
-// count (consecutive requests land far apart), made coprime with the count so that every
-// `sessions` consecutive requests visit each session exactly once.
-uint64_t ScatterOrder(uint64_t n, uint64_t sessions) {
+// The step of a scattered walk over `sessions` (DriverOptions::scatter): near 0.618 of the
+// count, so that consecutive requests land far apart, and coprime with it, so that every
+// `sessions` consecutive requests visit each session exactly once (session n * stride mod count).
+uint64_t ScatterStride(uint64_t sessions) {
   uint64_t stride = sessions * 618 / 1000 + 1;
   while (std::gcd(stride, sessions) != 1) ++stride;
-  return (n % sessions) * stride % sessions;
+  return stride;
 }
 
 int Connect(const std::string& host, uint16_t port, std::string* error) {
@@ -83,6 +83,7 @@ struct Shared {
   int64_t drain_until = 0;  // give up waiting for replies
   int64_t interval = 0;     // open loop: between one connection's batches
   std::atomic<uint64_t> next_sequential{0};
+  const uint64_t scatter_stride = ScatterStride(options.sessions);
 };
 
 struct Conn {
@@ -206,8 +207,9 @@ class Worker {
           c.done = true;
           break;
         }
-        session =
-            s_.options.scatter ? ScatterOrder(n, s_.options.sessions) : n % s_.options.sessions;
+        session = s_.options.scatter
+                      ? (n % s_.options.sessions) * s_.scatter_stride % s_.options.sessions
+                      : n % s_.options.sessions;
       } else {
         session = NextRandom(c.rng) % s_.options.sessions;
       }

@@ -75,8 +75,16 @@ bool EqualsUpper(std::string_view upper, std::string_view s) {
 // The commands of each name length, so that a lookup compares a name with at most the few
 // commands as long as it (DS.RECOVER with one, DS.STASH with three) instead of walking the
 // whole table on every request.
-constexpr size_t kMaxCommandName = 10;
-constexpr size_t kMostOfOneLength = 6;
+constexpr size_t kMaxCommandName = [] {
+  size_t longest = 0;
+  for (const Command& c : kCommands) longest = std::max(longest, c.name.size());
+  return longest;
+}();
+constexpr size_t kMostOfOneLength = [] {
+  std::array<size_t, kMaxCommandName + 1> count{};
+  for (const Command& c : kCommands) ++count[c.name.size()];
+  return *std::max_element(count.begin(), count.end());
+}();
 struct ByLength {
   std::array<uint8_t, kMostOfOneLength> index{};
   size_t count = 0;
@@ -84,8 +92,8 @@ struct ByLength {
 constexpr std::array<ByLength, kMaxCommandName + 1> kCommandsByLength = [] {
   std::array<ByLength, kMaxCommandName + 1> table{};
   for (size_t i = 0; i < kCommands.size(); ++i) {
-    ByLength& same = table[kCommands[i].name.size()];    // fails to compile if a name is longer
-    same.index[same.count++] = static_cast<uint8_t>(i);  // ... or too many share a length
+    ByLength& same = table[kCommands[i].name.size()];
+    same.index[same.count++] = static_cast<uint8_t>(i);
   }
   return table;
 }();

@@ -5,10 +5,11 @@
 // on the store threads: right for S3, where each request is a round trip. BatchingWritePath
 // hands a shard's flushes to the store in batches, one per turn of the shard's loop: right for
 // the file store, which makes a whole batch durable with one journal commit
-// (Store::PrefersBatchedWrites), and for the memory store, which runs inline and then posts
-// one completion per batch instead of one per write (see MakeWritePath). The planned next step for
-// object stores — a write-ahead log in the bucket that group-commits many sessions' changes per PUT
-// — is a third implementation; the session actor and the stores stay as they are.
+// (Store::PrefersBatchedWrites), and for the memory store, which runs inline: the shard lets it
+// make and complete a connection's writes right after that connection's requests (Flush). The
+// planned next step for object stores — a write-ahead log in the bucket that group-commits many
+// sessions' changes per PUT — is a third implementation; the session actor and the stores stay as
+// they are.
 //
 // Contract: Write/Remove complete exactly once, on `loop`. A Write's result is the object's new
 // etag, or PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write
@@ -163,7 +164,8 @@ class BatchingWritePath final : public WritePath {
 
 // The write path a shard uses with `executor`'s store. Batches suit a store that commits them
 // at once (the file store), and a store that runs inline on the shard (the memory store): its
-// writes then cost one completion posted to the loop per turn instead of one per write.
+// writes are then completed by Flush after each connection's requests, or at the latest with
+// the turn's batch, instead of one completion posted per write.
 inline std::unique_ptr<WritePath> MakeWritePath(StoreExecutor& executor) {
   if (executor.store().PrefersBatchedWrites() || executor.runs_inline()) {
     return std::make_unique<BatchingWritePath>(executor);
