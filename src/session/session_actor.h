@@ -114,6 +114,17 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   const std::string& key() const { return key_; }
 
+  // The actor's place in its session table's least-recently-used order: kept by the table
+  // (session_table.h), never read by the actor. It lives here rather than in the table's
+  // entries because those move when the table grows, and actors do not.
+  struct Residency {
+    SessionActor* newer = nullptr;
+    SessionActor* older = nullptr;
+    std::chrono::steady_clock::time_point last_used;
+  };
+  Residency& residency() { return residency_; }
+  const Residency& residency() const { return residency_; }
+
   // Each operation completes exactly once through its callback, on the shard's loop
   // (possibly before the call returns).
 
@@ -298,6 +309,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   const ActorEnv& env_;
   const std::string key_;
+  Residency residency_;
   SessionState state_;               // read directly, changed only through MutableState()
   std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
   Micros last_write_time_ = 0;

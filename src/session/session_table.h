@@ -8,13 +8,13 @@
 // thread.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 
 #include "session/session_actor.h"
 
@@ -57,50 +57,34 @@ class SessionTable {
   void Clear();
 
  private:
-  // One resident session. The entries form the LRU order themselves (an intrusive doubly
-  // linked list, newest first) and live in a hash set keyed by their actor's key: per session
-  // the table makes one allocation and keeps no copy of the key. Unordered sets never move
-  // their elements, so the links stay valid until an entry is erased. The links and the time
-  // are not part of the set's key, hence mutable.
-  struct Entry {
-    std::shared_ptr<SessionActor> actor;
-    mutable const Entry* newer = nullptr;
-    mutable const Entry* older = nullptr;
-    mutable std::chrono::steady_clock::time_point last_used;
-  };
+  // Every request looks its session up here, and with many sessions each memory access of a
+  // lookup is a cache miss. A node-based hash set (std::unordered_set) costs a bucket, the node
+  // before the wanted one (its list is singly linked), the node, then the actor and its key.
+  // An open-addressing table holds each entry in a flat array instead: one group of hash tags,
+  // one slot (the key's view and the actor pointer), the key's bytes, the actor. The key viewed
+  // is the actor's own (an actor outlives its entry), so the table keeps no copy of it; and
+  // since slots move when the table grows, the LRU links live in the actors (Residency).
   struct KeyHash {
-    using is_transparent = void;
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-    size_t operator()(const Entry& e) const { return (*this)(e.actor->key()); }
   };
-  struct KeyEqual {
-    using is_transparent = void;
-    static std::string_view KeyOf(std::string_view key) { return key; }
-    static std::string_view KeyOf(const Entry& e) { return e.actor->key(); }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return KeyOf(a) == KeyOf(b);
-    }
-  };
-  using Index = std::unordered_set<Entry, KeyHash, KeyEqual>;
+  using Index = boost::unordered_flat_map<std::string_view, std::shared_ptr<SessionActor>, KeyHash>;
 
-  // What the table adds per resident session: the set's node (its next pointer, the entry and
-  // the cached hash) with a malloc header, and a bucket pointer.
-  static constexpr size_t kEntryBytes =
-      sizeof(void*) + sizeof(Entry) + sizeof(size_t) + 16 + sizeof(void*);
+  // What the table adds per resident session: a slot of the flat array (at most 7/8 of the
+  // slots are in use) and its byte of tags. (The actor's Residency is part of the actor.)
+  static constexpr size_t kEntryBytes = sizeof(Index::value_type) * 8 / 7 + 1;
 
   // The time to record for a use at `now`: never before the newest entry's.
   std::chrono::steady_clock::time_point TimeOfUse(std::chrono::steady_clock::time_point now) const;
-  void Touch(const Entry& e, std::chrono::steady_clock::time_point now);
-  void LinkNewest(const Entry& e);
-  void Unlink(const Entry& e);
-  // Takes `e` out of the order and the index, which destroys it.
-  void Erase(const Entry& e);
+  void Touch(SessionActor& actor, std::chrono::steady_clock::time_point now);
+  void LinkNewest(SessionActor& actor);
+  void Unlink(SessionActor& actor);
+  // Takes `actor` out of the order and the index, which may destroy it.
+  void Erase(SessionActor& actor);
 
   ActorEnv env_;
   Index index_;
-  const Entry* newest_ = nullptr;  // most recently used
-  const Entry* oldest_ = nullptr;  // least recently used
+  SessionActor* newest_ = nullptr;  // most recently used
+  SessionActor* oldest_ = nullptr;  // least recently used
 };
 
 }  // namespace ds::session

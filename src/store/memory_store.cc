@@ -94,8 +94,8 @@ Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_vie
   std::string etag = "g";
   etag += std::to_string(next_generation_++);
   if (it == objects_.end()) {
-    auto inserted = objects_.emplace(std::string(key), Entry{std::string(data), etag}).first;
-    ordered_keys_.insert(inserted->first);
+    objects_.emplace(std::string(key), Entry{std::string(data), etag});
+    ordered_keys_.emplace(key);
   } else {
     it->second.data.assign(data);  // reuses the old value's buffer when it is large enough
     it->second.etag = etag;
@@ -127,8 +127,8 @@ Status MemoryStore::Delete(std::string_view key) {
   if (key.empty()) return EmptyKeyError();
   auto it = objects_.find(key);
   if (it != objects_.end()) {
-    ordered_keys_.erase(it->first);
     objects_.erase(it);
+    ordered_keys_.erase(ordered_keys_.find(key));
   }
   if (lose_reply) return Status::OutcomeUnknown("injected fault: reply of Delete lost");
   return Status::OK();

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +31,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "store/store.h"
 
@@ -100,13 +100,15 @@ class MemoryStore final : public Store {
   };
 
   mutable std::mutex mu_;
-  // Every Get and Put looks a key up, and with many sessions a tree walk is a chain of cache
-  // misses (a node and a key per level): the objects live in a hash map. List needs the keys
-  // in order, so they are also kept in an ordered index of views into the map's own keys (an
-  // unordered_map never moves its nodes). The index changes only when a key is created or
-  // deleted, not when an object is overwritten, which is what nearly every Put does.
-  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> objects_;
-  std::set<std::string_view> ordered_keys_;
+  // Every Get and Put looks a key up, and with many sessions each memory access of a lookup is
+  // a cache miss: the objects live in an open-addressing hash map (a group of hash tags, then
+  // the slot with the key and the entry), not in a node-based one (a bucket, the node before
+  // the wanted one, the node). List needs the keys in order, so they are also kept in an ordered
+  // set of their own, which changes only when a key is created or deleted, not when an object
+  // is overwritten, which is what nearly every Put does. (It holds copies: the map's slots
+  // move when it grows, so views into them would not stay valid.)
+  boost::unordered_flat_map<std::string, Entry, KeyHash, std::equal_to<>> objects_;
+  std::set<std::string, std::less<>> ordered_keys_;
   // Indexed by Operation: looked at on every operation, so arrays rather than maps.
   std::array<std::deque<QueuedFault>, kOperationKinds> faults_;
   std::array<uint64_t, kOperationKinds> counts_{};
