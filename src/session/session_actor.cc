@@ -40,9 +40,9 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
   return false;
 }
 
-SessionActor::SessionActor(const ActorEnv& env, std::string session_key)
+SessionActor::SessionActor(const ActorEnv& env, std::string_view session_key)
     : env_(env),
-      key_(std::move(session_key)),
+      key_(session_key.begin(), session_key.end()),
       shared_store_(env.reader.store().MayHaveOtherWriters()) {}
 
 // A shard destroys actors only when they are evictable, or at the very end of a shutdown
@@ -63,7 +63,7 @@ boost::asio::steady_timer& SessionActor::RetryTimer() {
 
 std::minstd_rand& SessionActor::RetryJitter() {
   Activity& a = activity();
-  if (!a.jitter) a.jitter.emplace(static_cast<uint32_t>(std::hash<std::string>{}(key_)));
+  if (!a.jitter) a.jitter.emplace(static_cast<uint32_t>(std::hash<std::string_view>{}(key())));
   return *a.jitter;
 }
 
@@ -126,10 +126,10 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
       // Never overwrite what we cannot read: it may be a newer format or a damaged object
       // that an operator wants to inspect. DS.DELETE still works.
       etag_ = result->etag;
-      activity().broken = Status::Corruption("stored session " + key_ +
+      activity().broken = Status::Corruption("stored session " + std::string(key()) +
                                              " cannot be read: " + decoded.status().message());
       env_.logger.Error("session_unreadable",
-                        {{"session", key_}, {"error", decoded.status().message()}});
+                        {{"session", key()}, {"error", decoded.status().message()}});
       phase_ = Phase::kBroken;
       FinishLoad(activity().broken);  // kept while kBroken, so the reference stays valid
       return;
@@ -155,7 +155,7 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
       return;
     }
     env_.logger.Warn("session_load_failed",
-                     {{"session", key_}, {"error", result.status().ToString()}});
+                     {{"session", key()}, {"error", result.status().ToString()}});
     phase_ = Phase::kNew;  // the next request tries again
     a.retry_delay = {};
     FinishLoad(Status::Unavailable(
@@ -222,7 +222,7 @@ void SessionActor::OnRevalidated(Result<store::Object> result) {
     }
   } else {
     env_.stats.store_errors++;
-    status = Status::Unavailable("cannot check with the store that session " + key_ +
+    status = Status::Unavailable("cannot check with the store that session " + std::string(key()) +
                                  " is current (another daemon may have changed it): " +
                                  result.status().message() + "; retry later");
   }
@@ -246,10 +246,10 @@ void SessionActor::OnRevalidated(Result<store::Object> result) {
 Status SessionActor::AdoptStored(store::Object stored) {
   Result<SessionState> decoded = SessionState::Decode(stored.data);
   if (!decoded.ok()) {
-    Status error = Status::Corruption("stored session " + key_ +
+    Status error = Status::Corruption("stored session " + std::string(key()) +
                                       " cannot be read: " + decoded.status().message());
     env_.logger.Error("session_unreadable",
-                      {{"session", key_}, {"error", decoded.status().message()}});
+                      {{"session", key()}, {"error", decoded.status().message()}});
     // With writes of its own pending, the actor keeps its etag: their write fails its
     // condition and Rebase decides, as for any conflict. Otherwise it is broken like a load.
     if (phase_ == Phase::kBroken || !HasUndurableWrites()) {
@@ -364,7 +364,7 @@ void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
     if (pending > 0 && pending + MutationBytes(m) > max_pending) {
       self->env_.stats.stashes_refused_backlog++;
       return done(Status::Unavailable(
-          "session " + self->key_ + " already holds " + std::to_string(pending) +
+          "session " + std::string(self->key()) + " already holds " + std::to_string(pending) +
           " bytes of changes that the store has not taken yet (it is failing or slow; the limit "
           "is " +
           std::to_string(max_pending) + "); this stash was not accepted, retry later"));
@@ -545,11 +545,15 @@ size_t SessionActor::ApproximateBytes() const {
   return ApproximateBytes(state_.ApproximateBytes());
 }
 
+size_t SessionActor::KeyHeapBytes() const {
+  return key_.capacity() > kInlineKeyBytes ? key_.capacity() + kMallocOverhead : 0;
+}
+
 size_t SessionActor::ApproximateBytes(size_t state_bytes) const {
   // The allocation make_shared made, and the heap parts. SessionState::ApproximateBytes counts
   // its own object too, so it is taken out of sizeof(*this).
-  size_t bytes = kSharedAllocationOverhead + sizeof(*this) - sizeof(SessionState) +
-                 StringHeapBytes(key_) + state_bytes;
+  size_t bytes = kSharedAllocationOverhead + sizeof(*this) - sizeof(SessionState) + KeyHeapBytes() +
+                 state_bytes;
   if (etag_) bytes += StringHeapBytes(*etag_);
   if (activity_) {
     bytes += kMallocOverhead + sizeof(Activity) + activity_->pending_bytes +
@@ -650,7 +654,7 @@ void SessionActor::OnWriteCommitted(std::optional<std::string> etag) {
   a.durable_seq = a.in_flight_seq;
   a.retry_delay = {};
   if (a.write_failure_logged) {
-    env_.logger.Info("session_write_recovered", {{"session", key_}});
+    env_.logger.Info("session_write_recovered", {{"session", key()}});
     a.write_failure_logged = false;
   }
   if (!dirty_) env_.stats.dirty_sessions--;
@@ -672,7 +676,7 @@ void SessionActor::Rebase(Result<store::Object> stored) {
       // The other writer left something we cannot read. Our accepted writes must not be
       // lost, so they replace it; say so loudly.
       env_.logger.Error("session_overwriting_unreadable",
-                        {{"session", key_}, {"error", decoded.status().message()}});
+                        {{"session", key()}, {"error", decoded.status().message()}});
     }
     base_etag = stored->etag;
   } else if (!stored.status().IsNotFound()) {
@@ -692,7 +696,7 @@ void SessionActor::RetryLater(const Status& failure) {
   Activity& a = activity();
   if (!a.write_failure_logged) {
     env_.logger.Warn("session_write_failed",
-                     {{"session", key_}, {"error", failure.ToString()}, {"action", "retrying"}});
+                     {{"session", key()}, {"error", failure.ToString()}, {"action", "retrying"}});
     a.write_failure_logged = true;
   }
   // Put the in-flight mutations back in front of the newer ones: the retry writes the

@@ -56,6 +56,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -65,6 +66,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -107,12 +109,12 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // `env` is the shard's, shared by all its actors: it must outlive every call into the actor
   // (the session table owns it). Held by reference, as one pointer rather than a copy of its
   // seven references in each of a shard's many actors.
-  SessionActor(const ActorEnv& env, std::string session_key);
+  SessionActor(const ActorEnv& env, std::string_view session_key);
   SessionActor(const SessionActor&) = delete;
   SessionActor& operator=(const SessionActor&) = delete;
   ~SessionActor();
 
-  const std::string& key() const { return key_; }
+  std::string_view key() const { return {key_.data(), key_.size()}; }
 
   // The actor's place in its session table's least-recently-used order: kept by the table
   // (session_table.h), never read by the actor. It lives here rather than in the table's
@@ -187,6 +189,8 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void Reaccount();
   // ApproximateBytes with the session's own part already measured.
   size_t ApproximateBytes(size_t state_bytes) const;
+  // The allocation of a key too long to be held inline, or 0.
+  size_t KeyHeapBytes() const;
   // The session, for a change: every change goes through here, so that Reaccount knows to
   // measure it again.
   SessionState& MutableState() {
@@ -251,7 +255,11 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // Puts the mutations of the write that failed back in front of the newer ones.
   void RequeueInFlight();
   void NotifySyncWaiters();
-  std::string ObjectKey() const { return env_.options.key_prefix + key_; }
+  std::string ObjectKey() const {
+    std::string object_key = env_.options.key_prefix;
+    object_key.append(key());
+    return object_key;
+  }
 
   // The parts of an actor that only a session with something going on needs: a load, a
   // write, a retry, a revalidation, a DS.SYNC waiting, or an unreadable stored object. Almost
@@ -307,8 +315,13 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void ReleaseActivityIfIdle();
   size_t pending_bytes() const { return activity_ ? activity_->pending_bytes : 0; }
 
+  // Every request compares its session key with this one (the session table's index views
+  // it): held inside the actor, the comparison reads memory the request touches anyway rather
+  // than a separate allocation, which with many sessions would be one more cache miss. Keys
+  // up to kInlineKeyBytes — the Elixir plug's are 43 bytes — need no allocation at all.
+  static constexpr size_t kInlineKeyBytes = 48;
   const ActorEnv& env_;
-  const std::string key_;
+  const boost::container::small_vector<char, kInlineKeyBytes> key_;
   Residency residency_;
   SessionState state_;               // read directly, changed only through MutableState()
   std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored

@@ -41,7 +41,7 @@ void SessionTable::Erase(SessionActor& actor) {
   env_.stats.resident_bytes -= kEntryBytes;
   // The slot holds the last reference the table has: erasing it may destroy the actor, and
   // with it the key the slot views. Nothing reads either afterwards.
-  index_.erase(index_.find(std::string_view(actor.key())));
+  index_.erase(index_.find(actor.key()));
 }
 
 std::shared_ptr<SessionActor> SessionTable::Find(std::string_view key,
@@ -55,9 +55,9 @@ std::shared_ptr<SessionActor> SessionTable::Find(std::string_view key,
 std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
     std::string_view key, std::chrono::steady_clock::time_point now) {
   if (auto actor = Find(key, now)) return actor;
-  auto actor = std::make_shared<SessionActor>(env_, std::string(key));
+  auto actor = std::make_shared<SessionActor>(env_, key);
   actor->residency().last_used = TimeOfUse(now);
-  index_.emplace(std::string_view(actor->key()), actor);
+  index_.emplace(actor->key(), actor);
   LinkNewest(*actor);
   env_.stats.resident = index_.size();
   env_.stats.resident_bytes += kEntryBytes;
