@@ -6,6 +6,7 @@
 #include "store/memory_store.h"
 
 #include <cassert>
+#include <charconv>
 #include <thread>
 #include <utility>
 
@@ -19,6 +20,20 @@ Status EmptyKeyError() {
 }
 
 }  // namespace
+
+std::string MemoryStore::EtagOf(uint64_t generation) {
+  // Appended rather than `"g" + std::to_string(...)`, which trips a false -Wrestrict in
+  // GCC 12 at -O3.
+  std::string etag = "g";
+  etag += std::to_string(generation);
+  return etag;
+}
+
+bool MemoryStore::EtagMatches(uint64_t generation, std::string_view etag) {
+  char text[24] = {'g'};
+  const auto [end, ec] = std::to_chars(text + 1, text + sizeof(text), generation);
+  return ec == std::errc() && etag == std::string_view(text, static_cast<size_t>(end - text));
+}
 
 bool MemoryStore::BeginOperation(Operation op, bool conditional_put, QueuedFault* out) {
   const auto i = static_cast<size_t>(op);
@@ -62,10 +77,10 @@ Result<Object> MemoryStore::Get(std::string_view key, std::string_view if_none_m
   if (key.empty()) return EmptyKeyError();
   auto it = objects_.find(key);
   if (it == objects_.end()) return Status::NotFound(std::string(key));
-  if (!if_none_match.empty() && if_none_match == it->second.etag) {
+  if (!if_none_match.empty() && EtagMatches(it->second.generation, if_none_match)) {
     return Status::NotModified(std::string(key));
   }
-  return Object{it->second.data, it->second.etag};
+  return Object{it->second.data, EtagOf(it->second.generation)};
 }
 
 Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_view data,
@@ -84,23 +99,20 @@ Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_vie
       if (it == objects_.end()) {
         return Status::PreconditionFailed("object does not exist: " + std::string(key));
       }
-      if (it->second.etag != condition.etag) {
+      if (!EtagMatches(it->second.generation, condition.etag)) {
         return Status::PreconditionFailed("etag differs: " + std::string(key));
       }
       break;
   }
-  // Appended rather than `"g" + std::to_string(...)`, which trips a false -Wrestrict in
-  // GCC 12 at -O3.
-  std::string etag = "g";
-  etag += std::to_string(next_generation_++);
+  const uint64_t generation = next_generation_++;
   if (it == objects_.end()) {
-    objects_.emplace(std::string(key), Entry{std::string(data), etag});
+    objects_.emplace(Key(key.begin(), key.end()), Entry{std::string(data), generation});
     ordered_keys_.emplace(key);
   } else {
     it->second.data.assign(data);  // reuses the old value's buffer when it is large enough
-    it->second.etag = etag;
+    it->second.generation = generation;
   }
-  return etag;
+  return EtagOf(generation);
 }
 
 Result<std::string> MemoryStore::Put(std::string_view key, std::string_view data,
@@ -153,8 +165,9 @@ Result<ListPage> MemoryStore::List(std::string_view prefix, std::string_view con
       page.continuation = page.entries.back().key;
       break;
     }
-    const Entry& entry = objects_.find(*it)->second;
-    page.entries.push_back(ListEntry{std::string(*it), entry.etag, entry.data.size()});
+    const Entry& entry = objects_.find(std::string_view(*it))->second;
+    page.entries.push_back(
+        ListEntry{std::string(*it), EtagOf(entry.generation), entry.data.size()});
   }
   return page;
 }

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <chrono>
 #include <cstddef>
@@ -73,12 +74,16 @@ class MemoryStore final : public Store {
  private:
   struct Entry {
     std::string data;
-    std::string etag;
+    uint64_t generation;  // its etag is EtagOf(generation)
   };
   struct QueuedFault {
     Fault fault;
     std::chrono::milliseconds delay;
   };
+
+  static std::string EtagOf(uint64_t generation);
+  // EtagOf(generation) == etag, without building the string.
+  static bool EtagMatches(uint64_t generation, std::string_view etag);
 
   // Counts the operation and pops the fault that applies to it, if any (see the table above;
   // `conditional_put` tells whether a queued kPreconditionFailed applies). REQUIRES: mu_ held.
@@ -93,21 +98,38 @@ class MemoryStore final : public Store {
   Result<std::string> PutLocked(std::string_view key, std::string_view data,
                                 const WriteCondition& condition);
 
-  // Transparent, so that lookups take the caller's string_view without building a string.
+  // A key held in the map's slot itself, up to kInlineKeyBytes (a session's object name is
+  // the prefix and a 43-byte key): comparing it reads the slot the lookup has loaded anyway
+  // rather than a separate allocation, which with many sessions would be one more cache miss.
+  static constexpr size_t kInlineKeyBytes = 64;
+  using Key = boost::container::small_vector<char, kInlineKeyBytes>;
+  static std::string_view View(const Key& key) { return {key.data(), key.size()}; }
+  static std::string_view View(std::string_view key) { return key; }
+  // Transparent, so that lookups take the caller's string_view without building a Key.
   struct KeyHash {
     using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+    template <typename K>
+    size_t operator()(const K& key) const {
+      return std::hash<std::string_view>{}(View(key));
+    }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
   };
 
   mutable std::mutex mu_;
   // Every Get and Put looks a key up, and with many sessions each memory access of a lookup is
   // a cache miss: the objects live in an open-addressing hash map (a group of hash tags, then
   // the slot with the key and the entry), not in a node-based one (a bucket, the node before
-  // the wanted one, the node). List needs the keys in order, so they are also kept in an ordered
-  // set of their own, which changes only when a key is created or deleted, not when an object
-  // is overwritten, which is what nearly every Put does. (It holds copies: the map's slots
-  // move when it grows, so views into them would not stay valid.)
-  boost::unordered_flat_map<std::string, Entry, KeyHash, std::equal_to<>> objects_;
+  // the wanted one, the node, the key). List needs the keys in order, so they are also kept in
+  // an ordered set of their own, which changes only when a key is created or deleted, not when
+  // an object is overwritten, which is what nearly every Put does. (It holds copies: the map's
+  // slots move when it grows, so views into them would not stay valid.)
+  boost::unordered_flat_map<Key, Entry, KeyHash, KeyEqual> objects_;
   std::set<std::string, std::less<>> ordered_keys_;
   // Indexed by Operation: looked at on every operation, so arrays rather than maps.
   std::array<std::deque<QueuedFault>, kOperationKinds> faults_;
