@@ -313,7 +313,7 @@ void SessionActor::ExpireIfDue() {
   if (!state_.empty()) env_.stats.expired++;
   Micros at = NextWriteTime();
   std::vector<std::string> views;
-  for (const auto& [view, slice] : state_.views()) views.push_back(view);
+  for (const auto& [view, slice] : state_.views()) views.push_back(view.str());
   for (std::string& view : views) {
     Mutation reset;
     reset.kind = Mutation::Kind::kReset;
@@ -450,7 +450,7 @@ void SessionActor::Delete(std::function<void(Result<bool>)> done) {
     // the flush deletes the object (on a shared store: leaves only the deletion records).
     Micros at = self->NextWriteTime();
     std::vector<std::string> views;
-    for (const auto& [view, slice] : self->state_.views()) views.push_back(view);
+    for (const auto& [view, slice] : self->state_.views()) views.push_back(view.str());
     for (std::string& view : views) {
       Mutation m;
       m.kind = Mutation::Kind::kReset;

@@ -548,14 +548,14 @@ size_t ArrayBytes(const SmallMap<K, V>& map) {
 // Estimate: the object itself, the arrays of the views and of each view's keys (SmallMap),
 // then for every node of the deletion records' maps a red-black tree node header (colour word
 // + three pointers = 32 bytes on 64-bit) and a 16-byte malloc header plus the node's payload,
-// and the heap buffers of strings too long for the small-string buffer. It slightly
+// and the heap buffers of strings (and view names) too long for their inline buffers. It slightly
 // overcounts short strings' malloc rounding and ignores allocator fragmentation: good enough
 // to compare sessions and cap resident memory.
 size_t SessionState::ApproximateBytes() const {
   constexpr size_t kNodeOverhead = 32 + 16;
   size_t bytes = sizeof(*this) + ArrayBytes(views_);
   for (const auto& [view, slice] : views_) {
-    bytes += StringHeapBytes(view) + ArrayBytes(slice.data);
+    bytes += (view.HeapBytes() > 0 ? view.HeapBytes() + 16 : 0) + ArrayBytes(slice.data);
     for (const auto& [key, value] : slice.data) {
       bytes += StringHeapBytes(key) + StringHeapBytes(value.json);
     }
