@@ -5,6 +5,8 @@
 // checking canonical values cheaper, portably and without intrinsics.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -18,27 +20,51 @@ inline uint64_t LoadWord(const char* p) {
   return w;
 }
 
-// Whether all eight bytes of `w` are plain JSON string text: ASCII (below 0x80), not a control
-// byte (below 0x20), not '"' (0x22) and not '\' (0x5c).
+// The bytes of `w` that are not plain JSON string text — not ASCII (0x80 and above), a control
+// byte (below 0x20), '"' (0x22) or '\' (0x5c) — as the high bits of their lanes; 0 if all eight
+// are plain.
 //
 // With b(x) the byte x in every lane and H = b(0x80): if no byte of w has its high bit set,
 // then for every lane, lane - 0x20 sets the lane's high bit exactly when the byte is below
 // 0x20, and (lane ^ c) - 1 exactly when the byte equals c. A borrow out of such a lane can only
-// disturb the lanes above it, so the word as a whole is judged exactly. Bytes with the high bit
+// disturb the lanes above it, so the lowest flagged lane — the first such byte in memory, on a
+// little-endian machine — is always exact, and so is "no lane flagged". Bytes with the high bit
 // set are caught by `w` itself in the same OR.
-inline bool IsPlainJsonTextWord(uint64_t w) {
+inline uint64_t NotPlainJsonTextLanes(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHighBits = 0x8080808080808080ULL;
   const uint64_t special =
       w | (w - kOnes * 0x20) | ((w ^ (kOnes * 0x22)) - kOnes) | ((w ^ (kOnes * 0x5c)) - kOnes);
-  return (special & kHighBits) == 0;
+  return special & kHighBits;
 }
 
-// Skips whole words of plain JSON string text from `pos`; returns where the first word that is
-// not all plain text begins (or where fewer than eight bytes are left). The caller examines the
-// rest byte by byte.
-inline size_t SkipPlainJsonText(std::string_view s, size_t pos) {
-  while (pos + 8 <= s.size() && IsPlainJsonTextWord(LoadWord(s.data() + pos))) pos += 8;
+// Whether a byte is plain JSON string text, by value: for strings shorter than a word.
+inline constexpr auto kPlainJsonTextByte = [] {
+  std::array<bool, 256> plain{};
+  for (size_t c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
+// The position of the first byte at or after `pos` that is not plain JSON string text, or
+// s.size() if there is none. Whole words first; then the last few bytes as the end of the last
+// word of `s` (bytes already judged shifted out, spaces — plain text — shifted in), or one by
+// one when `s` is shorter than a word.
+inline size_t FindNotPlainJsonText(std::string_view s, size_t pos) {
+  static_assert(std::endian::native == std::endian::little, "lane order must be memory order");
+  for (; pos + 8 <= s.size(); pos += 8) {
+    if (const uint64_t lanes = NotPlainJsonTextLanes(LoadWord(s.data() + pos)); lanes != 0) {
+      return pos + static_cast<size_t>(std::countr_zero(lanes)) / 8;
+    }
+  }
+  if (pos >= s.size()) return s.size();
+  if (s.size() >= 8) {
+    const size_t gone = 8 - (s.size() - pos);  // bytes of the last word before `pos`: 1..7
+    const uint64_t w = (LoadWord(s.data() + s.size() - 8) >> (8 * gone)) |
+                       (0x2020202020202020ULL << (8 * (8 - gone)));
+    const uint64_t lanes = NotPlainJsonTextLanes(w);
+    return lanes != 0 ? pos + static_cast<size_t>(std::countr_zero(lanes)) / 8 : s.size();
+  }
+  while (pos < s.size() && kPlainJsonTextByte[static_cast<unsigned char>(s[pos])]) ++pos;
   return pos;
 }
 

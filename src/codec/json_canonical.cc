@@ -23,6 +23,7 @@
 // random and mutated texts.
 
 #include <charconv>
+#include <cstring>
 #include <string_view>
 
 #include "codec/bigint.h"
@@ -45,9 +46,15 @@ class CanonicalScanner {
  private:
   bool AtEnd() const { return pos_ >= in_.size(); }
   char Peek() const { return AtEnd() ? '\0' : in_[pos_]; }
-  bool Consume(std::string_view word) {
-    if (in_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
+  // A literal (true, false, null): compared with a memcmp of constant length, which the
+  // compiler makes a load and a compare rather than a call.
+  template <size_t N>
+  bool Consume(const char (&word)[N]) {
+    constexpr size_t kLength = N - 1;
+    if (in_.size() - pos_ < kLength || std::memcmp(in_.data() + pos_, word, kLength) != 0) {
+      return false;
+    }
+    pos_ += kLength;
     return true;
   }
 
@@ -126,10 +133,9 @@ class CanonicalScanner {
   bool String(bool is_key) {
     ++pos_;  // opening quote
     while (!AtEnd()) {
-      // Plain text (printable ASCII other than '"' and '\\') goes unchanged: whole words of it
-      // first (codec/byte_scan.h), then the plain bytes in front of whatever stopped that.
-      pos_ = SkipPlainJsonText(in_, pos_);
-      while (!AtEnd() && IsPlainText(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+      // Plain text (printable ASCII other than '"' and '\\') goes unchanged: skipped a word at
+      // a time (codec/byte_scan.h) up to whatever comes next.
+      pos_ = FindNotPlainJsonText(in_, pos_);
       if (AtEnd()) break;
       const auto c = static_cast<unsigned char>(in_[pos_]);
       if (c == '"') {
@@ -174,9 +180,6 @@ class CanonicalScanner {
   }
 
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-  static bool IsPlainText(unsigned char c) {
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-  }
 
   bool Number() {
     const size_t start = pos_;

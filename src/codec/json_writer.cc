@@ -31,11 +31,10 @@ constexpr std::string_view kControlEscapes[0x20] = {
 inline bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
 // Whether `s` is all plain text that needs no escape: names and keys almost always are, and
-// are then appended in one piece. Whole words at a time (codec/byte_scan.h); a word with a
-// byte above 0x7f is not plain for that test, so UTF-8 names are checked byte by byte.
+// are then appended in one piece. Whole words at a time (codec/byte_scan.h); a byte above 0x7f
+// stops the scan without needing an escape, so UTF-8 names are scanned on past it.
 bool IsAllPlainText(std::string_view s) {
-  size_t i = SkipPlainJsonText(s, 0);
-  for (; i < s.size(); ++i) {
+  for (size_t i = FindNotPlainJsonText(s, 0); i < s.size(); i = FindNotPlainJsonText(s, i + 1)) {
     if (NeedsEscape(static_cast<unsigned char>(s[i]))) return false;
   }
   return true;

@@ -162,8 +162,9 @@ TEST(EnvelopeTest, ExtremeTimesAndVersionsRoundTrip) {
   EXPECT_EQ(*r, s);
 }
 
-// Integers are written by a routine of the envelope's own; around every digit count and at
-// the ends of the range it must write what std::to_string writes.
+// Integers are written by a routine of the envelope's own; around every digit count, every
+// power of two (its digit count comes from the bit width) and at the ends of the range it must
+// write what std::to_string writes.
 TEST(EnvelopeTest, IntegersAreWrittenAsDecimalText) {
   std::vector<int64_t> values = {0, std::numeric_limits<int64_t>::min(),
                                  std::numeric_limits<int64_t>::max()};
@@ -173,6 +174,13 @@ TEST(EnvelopeTest, IntegersAreWrittenAsDecimalText) {
       values.push_back(-v);
     }
     if (p > std::numeric_limits<int64_t>::max() / 10) break;
+  }
+  for (int shift = 0; shift < 63; ++shift) {
+    const int64_t p = int64_t{1} << shift;
+    for (int64_t v : {p - 1, p, p + 1}) {
+      values.push_back(v);
+      values.push_back(-v);
+    }
   }
   for (int64_t v : values) {
     SessionState s;

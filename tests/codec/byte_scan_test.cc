@@ -1,0 +1,48 @@
+// FindNotPlainJsonText against the byte-by-byte definition, at every length and start
+// position around the word size, with every kind of byte in every lane.
+#include "codec/byte_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace ds::codec {
+namespace {
+
+bool IsPlain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+size_t Reference(std::string_view s, size_t pos) {
+  while (pos < s.size() && IsPlain(static_cast<unsigned char>(s[pos]))) ++pos;
+  return pos < s.size() ? pos : s.size();
+}
+
+TEST(ByteScanTest, FindsTheFirstByteThatIsNotPlainText) {
+  // Plain bytes and every kind of byte that is not: the neighbours of each boundary too.
+  const std::string kinds =
+      std::string("a ~!#[]{}\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\xff", 21) +
+      std::string(1, '\0');
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 20000; ++round) {
+    const size_t length = rng() % 40;
+    std::string s;
+    for (size_t i = 0; i < length; ++i) {
+      // Mostly plain text, so that long plain runs and late special bytes both occur.
+      s.push_back(rng() % 4 != 0 ? 'x' : kinds[rng() % kinds.size()]);
+    }
+    for (size_t pos = 0; pos <= s.size(); ++pos) {
+      ASSERT_EQ(FindNotPlainJsonText(s, pos), Reference(s, pos))
+          << "length " << s.size() << " pos " << pos;
+    }
+  }
+}
+
+TEST(ByteScanTest, PlainTextOfEveryLengthHasNothingToFind) {
+  for (size_t length = 0; length < 40; ++length) {
+    const std::string s(length, 'p');
+    EXPECT_EQ(FindNotPlainJsonText(s, 0), length);
+  }
+}
+
+}  // namespace
+}  // namespace ds::codec
