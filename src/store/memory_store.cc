@@ -5,6 +5,7 @@
 // does not stall the requests running beside it (as with a real object store).
 #include "store/memory_store.h"
 
+#include <array>
 #include <cassert>
 #include <charconv>
 #include <thread>
@@ -21,18 +22,26 @@ Status EmptyKeyError() {
 
 }  // namespace
 
+namespace {
+
+// "g<generation>" in `text`, which has room for it; returns its length.
+size_t FormatEtag(uint64_t generation, std::array<char, 24>& text) {
+  text[0] = 'g';
+  const auto [end, ec] = std::to_chars(text.data() + 1, text.data() + text.size(), generation);
+  (void)ec;  // cannot fail: a uint64_t has at most 20 digits
+  return static_cast<size_t>(end - text.data());
+}
+
+}  // namespace
+
 std::string MemoryStore::EtagOf(uint64_t generation) {
-  // Appended rather than `"g" + std::to_string(...)`, which trips a false -Wrestrict in
-  // GCC 12 at -O3.
-  std::string etag = "g";
-  etag += std::to_string(generation);
-  return etag;
+  std::array<char, 24> text;
+  return std::string(text.data(), FormatEtag(generation, text));
 }
 
 bool MemoryStore::EtagMatches(uint64_t generation, std::string_view etag) {
-  char text[24] = {'g'};
-  const auto [end, ec] = std::to_chars(text + 1, text + sizeof(text), generation);
-  return ec == std::errc() && etag == std::string_view(text, static_cast<size_t>(end - text));
+  std::array<char, 24> text;
+  return etag == std::string_view(text.data(), FormatEtag(generation, text));
 }
 
 bool MemoryStore::BeginOperation(Operation op, bool conditional_put, QueuedFault* out) {
