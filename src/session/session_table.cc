@@ -39,8 +39,8 @@ void SessionTable::Erase(SessionActor& actor) {
   Unlink(actor);
   actor.StopAccounting();
   env_.stats.resident_bytes -= kEntryBytes;
-  // The slot holds the last reference the table has: erasing it may destroy the actor, and
-  // with it the key the slot views. Nothing reads either afterwards.
+  // The slot holds the table's reference: erasing it may destroy the actor, which nothing reads
+  // afterwards.
   index_.erase(index_.find(actor.key()));
 }
 
@@ -48,8 +48,8 @@ std::shared_ptr<SessionActor> SessionTable::Find(std::string_view key,
                                                  std::chrono::steady_clock::time_point now) {
   auto found = index_.find(key);
   if (found == index_.end()) return nullptr;
-  Touch(*found->second, now);
-  return found->second;
+  Touch(**found, now);
+  return *found;
 }
 
 std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
@@ -57,7 +57,7 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
   if (auto actor = Find(key, now)) return actor;
   auto actor = std::make_shared<SessionActor>(env_, key);
   actor->residency().last_used = TimeOfUse(now);
-  index_.emplace(actor->key(), actor);
+  index_.insert(actor);
   LinkNewest(*actor);
   env_.stats.resident = index_.size();
   env_.stats.resident_bytes += kEntryBytes;

@@ -8,7 +8,7 @@
 // thread.
 #pragma once
 
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -60,18 +60,30 @@ class SessionTable {
   // Every request looks its session up here, and with many sessions each memory access of a
   // lookup is a cache miss. A node-based hash set (std::unordered_set) costs a bucket, the node
   // before the wanted one (its list is singly linked), the node, then the actor and its key.
-  // An open-addressing table holds each entry in a flat array instead: one group of hash tags,
-  // one slot (the key's view and the actor pointer), the key's bytes, the actor. The key viewed
-  // is the actor's own (an actor outlives its entry), so the table keeps no copy of it; and
-  // since slots move when the table grows, the LRU links live in the actors (Residency).
+  // An open-addressing set holds the actors' pointers in a flat array instead: one group of
+  // hash tags, one slot, then the actor, whose key is held inline (SessionActor::key) and is
+  // compared where the request reads the actor anyway. Since slots move when the set grows,
+  // the LRU links live in the actors (Residency).
+  using ActorPtr = std::shared_ptr<SessionActor>;
   struct KeyHash {
+    using is_transparent = void;
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+    size_t operator()(const ActorPtr& actor) const { return (*this)(actor->key()); }
   };
-  using Index = boost::unordered_flat_map<std::string_view, std::shared_ptr<SessionActor>, KeyHash>;
+  struct KeyEqual {
+    using is_transparent = void;
+    static std::string_view KeyOf(std::string_view key) { return key; }
+    static std::string_view KeyOf(const ActorPtr& actor) { return actor->key(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return KeyOf(a) == KeyOf(b);
+    }
+  };
+  using Index = boost::unordered_flat_set<ActorPtr, KeyHash, KeyEqual>;
 
   // What the table adds per resident session: a slot of the flat array (at most 7/8 of the
   // slots are in use) and its byte of tags. (The actor's Residency is part of the actor.)
-  static constexpr size_t kEntryBytes = sizeof(Index::value_type) * 8 / 7 + 1;
+  static constexpr size_t kEntryBytes = sizeof(ActorPtr) * 8 / 7 + 1;
 
   // The time to record for a use at `now`: never before the newest entry's.
   std::chrono::steady_clock::time_point TimeOfUse(std::chrono::steady_clock::time_point now) const;
