@@ -1,6 +1,7 @@
 #include "session/session_actor.h"
 
 #include <algorithm>
+#include <cassert>
 #include <functional>
 #include <utility>
 
@@ -571,9 +572,10 @@ void SessionActor::MaybeFlush() {
   write_in_flight_ = true;
   Activity& a = activity();
   a.in_flight_seq = a.accepted_seq;
-  a.in_flight.insert(a.in_flight.end(), std::make_move_iterator(a.unflushed.begin()),
-                     std::make_move_iterator(a.unflushed.end()));
-  a.unflushed.clear();
+  // Nothing is in flight when a write starts (a failed one was requeued): the unflushed
+  // mutations become the in-flight ones by swapping the vectors, without moving each.
+  assert(a.in_flight.empty());
+  a.in_flight.swap(a.unflushed);
   a.in_flight_pending_bytes = a.pending_bytes;
   ForgetOldDeletionRecords();
 
