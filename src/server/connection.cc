@@ -96,10 +96,8 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   // The next read is tried after the other ready connections have been served, not at once.
   // A client that waits for its replies before sending more (one request per round trip) has
   // then usually sent again, and the read succeeds; tried at once it would find nothing, costing
-  // a failed recv(2) and a wait for epoll per request. Posted to the shard's io_context itself
-  // rather than through the socket's type-erased executor, which would wrap the handler in a
-  // second allocation.
-  boost::asio::post(shard_.loop(), [self = shared_from_this()] { self->ReadMore(); });
+  // a failed recv(2) and a wait for epoll per request.
+  shard_.ReadSoon(shared_from_this());
 }
 
 void Connection::ProcessInput() {

@@ -47,6 +47,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Graceful shutdown: stop reading, answer what was received, then close.
   void Drain();
+  // Starts the next read, unless one is running or reading is paused. The shard calls it for
+  // the connections whose reads it deferred (Shard::ReadSoon).
+  void ReadMore();
 
   uint64_t id() const { return id_; }
   Shard& shard() { return shard_; }
@@ -79,7 +82,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr size_t kMaxPendingReplies = 4096;
   static constexpr size_t kMaxOutputBytes = size_t{8} * 1024 * 1024;
 
-  void ReadMore();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessInput();
   void MoveReadyReplies();

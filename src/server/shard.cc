@@ -63,6 +63,18 @@ void Shard::FlushOutbox(Shard& to) {
   });
 }
 
+void Shard::ReadSoon(std::shared_ptr<Connection> conn) {
+  reads_waiting_.push_back(std::move(conn));
+  if (reads_waiting_.size() == 1) boost::asio::post(loop_, [this] { ResumeReads(); });
+}
+
+void Shard::ResumeReads() {
+  // Taken out first, so that the list being walked never changes under the walk.
+  reads_resuming_.swap(reads_waiting_);
+  for (const std::shared_ptr<Connection>& conn : reads_resuming_) conn->ReadMore();
+  reads_resuming_.clear();
+}
+
 void Shard::AddConnection(const std::shared_ptr<Connection>& conn) {
   connections_[conn->id()] = conn;
 }

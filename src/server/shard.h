@@ -66,6 +66,12 @@ class Shard {
   // Messages to one shard run there in the order they were sent.
   void SendTo(Shard& to, std::function<void()> fn);
 
+  // Starts `conn`'s next read (Connection::ReadMore) after the handlers already queued on this
+  // loop: the other ready connections of this turn. The connections waiting are resumed
+  // together by one posted handler, not by a handler (an allocation and a pass through the
+  // loop's queue) each.
+  void ReadSoon(std::shared_ptr<Connection> conn);
+
   void AddConnection(const std::shared_ptr<Connection>& conn);
   void RemoveConnection(uint64_t id);
   // Asks every connection to finish the requests it has and close (graceful shutdown).
@@ -76,6 +82,8 @@ class Shard {
   void ScheduleMaintenance();
   // Sends the batch of messages waiting for `to` as one handler on its loop.
   void FlushOutbox(Shard& to);
+  // Starts the reads deferred by ReadSoon.
+  void ResumeReads();
 
   const size_t index_;
   boost::asio::io_context loop_{1};
@@ -90,6 +98,10 @@ class Shard {
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
   // Messages for other shards produced during this turn of the loop, by destination index.
   std::unordered_map<size_t, std::vector<std::function<void()>>> outboxes_;
+  // Connections whose next read waits for ResumeReads, and the ones it is resuming (the two
+  // swap, keeping their capacity).
+  std::vector<std::shared_ptr<Connection>> reads_waiting_;
+  std::vector<std::shared_ptr<Connection>> reads_resuming_;
 };
 
 }  // namespace ds::server
