@@ -315,7 +315,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void ReleaseActivityIfIdle();
   size_t pending_bytes() const { return activity_ ? activity_->pending_bytes : 0; }
 
-  // Every request compares its session key with this one (the session table's index views
+  // Every request compares its session key with this one (the session table finds actors by
   // it): held inside the actor, the comparison reads memory the request touches anyway rather
   // than a separate allocation, which with many sessions would be one more cache miss. Keys
   // up to kInlineKeyBytes — the Elixir plug's are 43 bytes — need no allocation at all.
