@@ -90,9 +90,16 @@ class BatchingWritePath final : public WritePath {
              store::WriteCondition condition,
              std::function<void(Result<std::string>)> done) override {
     pending_.push_back({std::move(key), bytes, std::move(condition), std::move(done)});
-    // The first write of a batch schedules its dispatch behind the handlers already queued,
-    // so that the flushes of this whole turn of the loop join it.
-    if (pending_.size() == 1) boost::asio::post(loop, [this, &loop] { Dispatch(loop); });
+    // The first write of a turn schedules the dispatch behind the handlers already queued, so
+    // that the flushes of this whole turn of the loop join it. One is scheduled at a time: with
+    // an inline store, Flush empties the batch after each connection's requests, and a dispatch
+    // posted for each of them would mostly find nothing to do.
+    if (dispatch_posted_) return;
+    dispatch_posted_ = true;
+    boost::asio::post(loop, [this, &loop] {
+      dispatch_posted_ = false;
+      Dispatch(loop);
+    });
   }
 
   void Remove(boost::asio::io_context& loop, std::string key,
@@ -157,9 +164,10 @@ class BatchingWritePath final : public WritePath {
   }
 
   StoreExecutor& executor_;
-  DirectWritePath direct_;  // for removals
-  Batch pending_;           // writes of the current turn, not yet dispatched
-  Batch flushing_;          // the writes Flush is completing (empty outside Flush)
+  DirectWritePath direct_;        // for removals
+  Batch pending_;                 // writes of the current turn, not yet dispatched
+  Batch flushing_;                // the writes Flush is completing (empty outside Flush)
+  bool dispatch_posted_ = false;  // a Dispatch is queued on the loop
 };
 
 // The write path a shard uses with `executor`'s store. Batches suit a store that commits them
