@@ -15,7 +15,9 @@
 // etag, or PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write
 // may have been applied; the actor re-reads to find out), or another error. The bytes of a
 // Write are not copied: the caller keeps them alive and unchanged until `done` has run (the
-// session actor holds them anyway, to recognise its own write after an OutcomeUnknown).
+// session actor holds them anyway, to recognise its own write after an OutcomeUnknown) — except
+// that a write that succeeds may have moved them into the store (Store::PutTakingBuffer), leaving
+// the string with other contents: the caller has no use for them once the write has landed.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -37,7 +39,7 @@ namespace ds::session {
 class WritePath {
  public:
   virtual ~WritePath() = default;
-  virtual void Write(boost::asio::io_context& loop, std::string key, std::string_view bytes,
+  virtual void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
                      store::WriteCondition condition,
                      std::function<void(Result<std::string>)> done) = 0;
   virtual void Remove(boost::asio::io_context& loop, std::string key,
@@ -53,14 +55,13 @@ class DirectWritePath final : public WritePath {
  public:
   explicit DirectWritePath(StoreExecutor& executor) : executor_(executor) {}
 
-  void Write(boost::asio::io_context& loop, std::string key, std::string_view bytes,
+  void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
              store::WriteCondition condition,
              std::function<void(Result<std::string>)> done) override {
     executor_.Run<Result<std::string>>(
         loop,
-        [key = std::move(key), bytes, condition = std::move(condition)](store::Store& s) {
-          return s.Put(key, bytes, condition);
-        },
+        [key = std::move(key), bytes = std::string_view(bytes), condition = std::move(condition)](
+            store::Store& s) { return s.Put(key, bytes, condition); },
         std::move(done));
   }
 
@@ -86,10 +87,10 @@ class BatchingWritePath final : public WritePath {
 
   explicit BatchingWritePath(StoreExecutor& executor) : executor_(executor), direct_(executor) {}
 
-  void Write(boost::asio::io_context& loop, std::string key, std::string_view bytes,
+  void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
              store::WriteCondition condition,
              std::function<void(Result<std::string>)> done) override {
-    pending_.push_back({std::move(key), bytes, std::move(condition), std::move(done)});
+    pending_.push_back({std::move(key), &bytes, std::move(condition), std::move(done)});
     // The first write of a turn schedules the dispatch behind the handlers already queued, so
     // that the flushes of this whole turn of the loop join it. One is scheduled at a time: with
     // an inline store, Flush empties the batch after each connection's requests, and a dispatch
@@ -114,17 +115,15 @@ class BatchingWritePath final : public WritePath {
   // pipelines) and each completion starts with cache misses. A store on threads keeps its
   // per-turn batches: there the batch size is what matters (one journal commit per batch).
   //
-  // One request per round trip makes batches of one: that write is made without building the
-  // batch's vectors, and the two buffers swapped here keep their capacity from call to call.
+  // Each write is made and completed in turn (an in-process store gains nothing from a
+  // PutBatch), and the store takes the encoded bytes rather than copying them: the writer drops
+  // them once the write has landed anyway. The two buffers swapped here keep their capacity from
+  // call to call.
   void Flush() override {
     if (!executor_.runs_inline() || pending_.empty() || !flushing_.empty()) return;
     flushing_.swap(pending_);  // completions may add writes: those go to the posted Dispatch
-    if (flushing_.size() == 1) {
-      PendingWrite& w = flushing_.front();
-      w.done(executor_.store().Put(w.key, w.bytes, w.condition));
-    } else {
-      std::vector<Result<std::string>> results = PutAll(executor_.store(), flushing_);
-      for (size_t i = 0; i < flushing_.size(); ++i) flushing_[i].done(std::move(results[i]));
+    for (PendingWrite& w : flushing_) {
+      w.done(executor_.store().PutTakingBuffer(w.key, *w.bytes, w.condition));
     }
     flushing_.clear();
   }
@@ -132,7 +131,7 @@ class BatchingWritePath final : public WritePath {
  private:
   struct PendingWrite {
     std::string key;
-    std::string_view bytes;  // owned by the writer until `done` (see the contract above)
+    std::string* bytes;  // the writer's, until `done` (see the contract above)
     store::WriteCondition condition;
     std::function<void(Result<std::string>)> done;
   };
@@ -141,7 +140,7 @@ class BatchingWritePath final : public WritePath {
   static std::vector<Result<std::string>> PutAll(store::Store& store, const Batch& batch) {
     std::vector<store::PutRequest> puts;
     puts.reserve(batch.size());
-    for (const PendingWrite& w : batch) puts.push_back({w.key, w.bytes, w.condition});
+    for (const PendingWrite& w : batch) puts.push_back({w.key, *w.bytes, w.condition});
     return store.PutBatch(puts);
   }
 

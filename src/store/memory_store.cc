@@ -93,7 +93,7 @@ Result<Object> MemoryStore::Get(std::string_view key, std::string_view if_none_m
 }
 
 Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_view data,
-                                           const WriteCondition& condition) {
+                                           const WriteCondition& condition, std::string* take) {
   if (key.empty()) return EmptyKeyError();
   auto it = objects_.find(key);
   switch (condition.kind) {
@@ -115,8 +115,12 @@ Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_vie
   }
   const uint64_t generation = next_generation_++;
   if (it == objects_.end()) {
-    objects_.emplace(Key(key.begin(), key.end()), Entry{std::string(data), generation});
+    std::string bytes = take != nullptr ? std::move(*take) : std::string(data);
+    objects_.emplace(Key(key.begin(), key.end()), Entry{std::move(bytes), generation});
     ordered_keys_.emplace(key);
+  } else if (take != nullptr) {
+    it->second.data.swap(*take);  // the old bytes go back to the caller, unread
+    it->second.generation = generation;
   } else {
     it->second.data.assign(data);  // reuses the old value's buffer when it is large enough
     it->second.generation = generation;
@@ -126,6 +130,16 @@ Result<std::string> MemoryStore::PutLocked(std::string_view key, std::string_vie
 
 Result<std::string> MemoryStore::Put(std::string_view key, std::string_view data,
                                      const WriteCondition& condition) {
+  return PutWithFaults(key, data, condition, nullptr);
+}
+
+Result<std::string> MemoryStore::PutTakingBuffer(std::string_view key, std::string& data,
+                                                 const WriteCondition& condition) {
+  return PutWithFaults(key, data, condition, &data);
+}
+
+Result<std::string> MemoryStore::PutWithFaults(std::string_view key, std::string_view data,
+                                               const WriteCondition& condition, std::string* take) {
   std::unique_lock lock(mu_);
   const bool conditional = condition.kind != WriteCondition::Kind::kNone;
   bool lose_reply;
@@ -133,12 +147,13 @@ Result<std::string> MemoryStore::Put(std::string_view key, std::string_view data
     return st;
   }
   if (lose_reply) {
-    // The store decided (applied the write or refused it); only the reply is lost.
-    Result<std::string> applied = PutLocked(key, data, condition);
+    // The store decided (applied the write or refused it); only the reply is lost. The bytes
+    // are copied: a caller that sees OutcomeUnknown still has them, to compare with a Get.
+    Result<std::string> applied = PutLocked(key, data, condition, nullptr);
     (void)applied;
     return Status::OutcomeUnknown("injected fault: reply of Put lost");
   }
-  return PutLocked(key, data, condition);
+  return PutLocked(key, data, condition, take);
 }
 
 Status MemoryStore::Delete(std::string_view key) {

@@ -54,6 +54,9 @@ class MemoryStore final : public Store {
   Result<Object> Get(std::string_view key, std::string_view if_none_match = {}) override;
   Result<std::string> Put(std::string_view key, std::string_view data,
                           const WriteCondition& condition) override;
+  // Keeps `data`'s buffer as the object's, and leaves the old object's buffer in `data`.
+  Result<std::string> PutTakingBuffer(std::string_view key, std::string& data,
+                                      const WriteCondition& condition) override;
   Status Delete(std::string_view key) override;
   Result<ListPage> List(std::string_view prefix, std::string_view continuation,
                         size_t max_keys) override;
@@ -94,9 +97,13 @@ class MemoryStore final : public Store {
   // REQUIRES: `lock` holds mu_.
   Status ApplyFault(std::unique_lock<std::mutex>& lock, Operation op, bool conditional_put,
                     bool* lose_reply);
-  // Applies a Put without faults. REQUIRES: mu_ held.
+  // Put and PutTakingBuffer: applies the fault queued for the Put, if any, then the Put.
+  // With `take`, the object's bytes are *take's, whose buffer is taken once nothing can fail.
+  Result<std::string> PutWithFaults(std::string_view key, std::string_view data,
+                                    const WriteCondition& condition, std::string* take);
+  // Applies a Put without faults (see PutWithFaults for `take`). REQUIRES: mu_ held.
   Result<std::string> PutLocked(std::string_view key, std::string_view data,
-                                const WriteCondition& condition);
+                                const WriteCondition& condition, std::string* take);
 
   // A key held in the map's slot itself, up to kInlineKeyBytes (a session's object name is
   // the prefix and a 43-byte key): comparing it reads the slot the lookup has loaded anyway

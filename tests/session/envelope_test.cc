@@ -182,6 +182,13 @@ TEST(EnvelopeTest, IntegersAreWrittenAsDecimalText) {
       values.push_back(-v);
     }
   }
+  // And random values of every length, whose digits exercise each lane of the eight-digit
+  // blocks.
+  std::mt19937_64 rng(2026);
+  for (int i = 0; i < 2000; ++i) {
+    const auto v = static_cast<int64_t>(rng() >> (rng() % 64));
+    values.push_back(i % 2 == 0 ? v : -v);
+  }
   for (int64_t v : values) {
     SessionState s;
     s.Apply(Stash("V", v, {{"k", "1"}}, 1));

@@ -56,7 +56,7 @@ TEST(BatchingWritePathTest, WritesOfOneTurnReachTheStoreAsOneBatchAndCompleteOnc
   for (auto mode : {StoreExecutor::Mode::kInline, StoreExecutor::Mode::kPool}) {
     Harness h(mode);
     auto& [store, executor, writer, loop] = h;
-    const std::vector<std::string> bytes = {"a", "b", "c"};
+    std::vector<std::string> bytes = {"a", "b", "c"};
     Completions done;
     for (size_t i = 0; i < bytes.size(); ++i) {
       writer.Write(loop, "k" + std::to_string(i), bytes[i], WriteCondition::CreateOnly(),
@@ -74,8 +74,8 @@ TEST(BatchingWritePathTest, WritesOfOneTurnReachTheStoreAsOneBatchAndCompleteOnc
 TEST(BatchingWritePathTest, FlushCompletesAnInlineStoresWritesAtOnce) {
   Harness h(StoreExecutor::Mode::kInline);
   auto& [store, executor, writer, loop] = h;
-  const std::string first = "one";
-  const std::string second = "two";
+  std::string first = "one";
+  std::string second = "two";
   Completions done;
   writer.Write(loop, "k1", first, WriteCondition::CreateOnly(), done.For(0));
   writer.Write(loop, "k2", second, WriteCondition::CreateOnly(), done.For(1));
@@ -92,8 +92,8 @@ TEST(BatchingWritePathTest, FlushCompletesAnInlineStoresWritesAtOnce) {
 TEST(BatchingWritePathTest, AWriteStartedByACompletionDuringFlushGoesOutWithTheTurn) {
   Harness h(StoreExecutor::Mode::kInline);
   auto& [store, executor, writer, loop] = h;
-  const std::string first = "first";
-  const std::string again = "again";
+  std::string first = "first";
+  std::string again = "again";
   Completions done;
   auto second_done = done.For(1);
   auto first_done = done.For(0);
@@ -114,7 +114,7 @@ TEST(BatchingWritePathTest, AWriteStartedByACompletionDuringFlushGoesOutWithTheT
 TEST(BatchingWritePathTest, FlushLeavesAStoreOnThreadsToItsTurn) {
   Harness h(StoreExecutor::Mode::kPool);
   auto& [store, executor, writer, loop] = h;
-  const std::string bytes = "v";
+  std::string bytes = "v";
   Completions done;
   writer.Write(loop, "k", bytes, WriteCondition::CreateOnly(), done.For(0));
   writer.Flush();

@@ -190,6 +190,17 @@ TEST_F(MemoryStoreFaultTest, LostReplyPutWhoseConditionFailsChangesNothing) {
   ExpectUnchanged();
 }
 
+// A caller told OutcomeUnknown compares what it wrote with what a Get returns: its bytes must
+// still be there.
+TEST_F(MemoryStoreFaultTest, LostReplyPutTakingBufferLeavesTheCallersBytes) {
+  store_.InjectFault(Operation::kPut, Fault::kCommitThenLoseReply);
+  std::string bytes = "v2, longer than a short string's inline buffer";
+  EXPECT_EQ(CodeOf(store_.PutTakingBuffer("k", bytes, WriteCondition::IfMatch(etag_))),
+            StatusCode::kOutcomeUnknown);
+  EXPECT_EQ(bytes, "v2, longer than a short string's inline buffer");
+  EXPECT_EQ(store_.Get("k")->data, bytes);
+}
+
 TEST_F(MemoryStoreFaultTest, LostReplyDeleteIsAppliedButReportsOutcomeUnknown) {
   store_.InjectFault(Operation::kDelete, Fault::kCommitThenLoseReply);
   EXPECT_EQ(CodeOf(store_.Delete("k")), StatusCode::kOutcomeUnknown);
@@ -205,6 +216,20 @@ TEST_F(MemoryStoreFaultTest, LostReplyGetAndListReportOutcomeUnknown) {
 }
 
 // --- Etags -----------------------------------------------------------------------------------
+
+// The memory store keeps the caller's buffer rather than a copy of it, and hands back the one
+// it held.
+TEST(MemoryStoreTest, PutTakingBufferKeepsTheCallersBufferAndReturnsTheOldOne) {
+  MemoryStore store;
+  std::string first = "first bytes, longer than a short string's inline buffer";
+  const char* first_buffer = first.data();
+  Result<std::string> etag = store.PutTakingBuffer("k", first, WriteCondition::CreateOnly());
+  ASSERT_TRUE(IsOk(etag));
+  std::string second = "second bytes, longer than a short string's inline buffer";
+  ASSERT_TRUE(IsOk(store.PutTakingBuffer("k", second, WriteCondition::IfMatch(*etag))));
+  EXPECT_EQ(second.data(), first_buffer) << "the old object's buffer was not handed back";
+  EXPECT_EQ(store.Get("k")->data, "second bytes, longer than a short string's inline buffer");
+}
 
 TEST(MemoryStoreTest, EveryWriteGetsANewEtagEvenForEqualBytes) {
   MemoryStore store;

@@ -105,6 +105,25 @@ TEST_P(StoreConformanceTest, PutBatchGivesEachWriteThePutsResult) {
   EXPECT_EQ(CodeOf(store().Get("b-gone")), StatusCode::kNotFound);
 }
 
+// PutTakingBuffer is a Put; a store may take the caller's buffer only when the write succeeds.
+TEST_P(StoreConformanceTest, PutTakingBufferIsAPutAndKeepsTheBytesOfAFailedWrite) {
+  std::string first = "first bytes, longer than a short string's inline buffer";
+  Result<std::string> created = store().PutTakingBuffer("t", first, WriteCondition::CreateOnly());
+  ASSERT_TRUE(IsOk(created));
+  std::string refused = "refused bytes, longer than a short string's inline buffer";
+  EXPECT_EQ(CodeOf(store().PutTakingBuffer("t", refused, WriteCondition::CreateOnly())),
+            StatusCode::kPreconditionFailed);
+  EXPECT_EQ(refused, "refused bytes, longer than a short string's inline buffer");
+  std::string second = "second bytes, longer than a short string's inline buffer";
+  Result<std::string> replaced =
+      store().PutTakingBuffer("t", second, WriteCondition::IfMatch(*created));
+  ASSERT_TRUE(IsOk(replaced));
+  Result<Object> got = store().Get("t");
+  ASSERT_TRUE(IsOk(got));
+  EXPECT_EQ(got->data, "second bytes, longer than a short string's inline buffer");
+  EXPECT_EQ(got->etag, *replaced);
+}
+
 TEST_P(StoreConformanceTest, EmptyKeyIsInvalidArgument) {
   EXPECT_EQ(CodeOf(store().Put("", "x", WriteCondition::None())), StatusCode::kInvalidArgument);
   EXPECT_EQ(CodeOf(store().Get("")), StatusCode::kInvalidArgument);
