@@ -122,7 +122,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   struct Residency {
     SessionActor* newer = nullptr;
     SessionActor* older = nullptr;
-    std::chrono::steady_clock::time_point last_used;
+    // When it was last moved to the most recently used end: its last use, or one at most
+    // SessionOptions::lru_reorder_interval before it.
+    std::chrono::steady_clock::time_point placed;
   };
   Residency& residency() { return residency_; }
   const Residency& residency() const { return residency_; }

@@ -26,6 +26,14 @@ struct SessionOptions {
   // first (the daemon divides its configured total among its shards).
   size_t max_resident_bytes = size_t{1} << 30;
 
+  // A session used again within this long of its last move to the most recently used end of
+  // its table's order stays where it is (SessionTable): moving it writes its two neighbours,
+  // sessions picked at random by other requests, each a likely cache miss, and a busy session
+  // is used many times a second. The order is therefore least-recently-used to within this
+  // interval, for the memory cap and for idle eviction alike; the table uses at most 1/16 of
+  // idle_timeout, so that no session is evicted before 15/16 of it. Zero keeps the order exact.
+  std::chrono::milliseconds lru_reorder_interval{1000};
+
   // Identifies this daemon in the objects it writes (diagnostics only).
   std::string writer_id = "durable-stashd";
 

@@ -20,16 +20,24 @@ void SessionTable::Unlink(SessionActor& actor) {
   r.newer = r.older = nullptr;
 }
 
-std::chrono::steady_clock::time_point SessionTable::TimeOfUse(
+std::chrono::steady_clock::time_point SessionTable::TimeOfPlacement(
     std::chrono::steady_clock::time_point now) const {
   // `now` is when the request was read, and a request from another shard can come after a
   // later-read one: taking the newest entry's time if it is later keeps the list sorted by
   // time, which idle eviction relies on (it stops at the first recent entry).
-  return newest_ != nullptr ? std::max(now, newest_->residency().last_used) : now;
+  return newest_ != nullptr ? std::max(now, newest_->residency().placed) : now;
+}
+
+std::chrono::steady_clock::duration SessionTable::ReorderInterval() const {
+  const SessionOptions& o = env_.options;
+  return std::min<std::chrono::steady_clock::duration>(o.lru_reorder_interval, o.idle_timeout / 16);
 }
 
 void SessionTable::Touch(SessionActor& actor, std::chrono::steady_clock::time_point now) {
-  actor.residency().last_used = TimeOfUse(now);
+  SessionActor::Residency& r = actor.residency();
+  // Placed recently enough: it stays, and its neighbours are not written.
+  if (now < r.placed + ReorderInterval()) return;
+  r.placed = TimeOfPlacement(now);
   if (newest_ == &actor) return;
   Unlink(actor);
   LinkNewest(actor);
@@ -56,7 +64,7 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
     std::string_view key, std::chrono::steady_clock::time_point now) {
   if (auto actor = Find(key, now)) return actor;
   auto actor = std::make_shared<SessionActor>(env_, key);
-  actor->residency().last_used = TimeOfUse(now);
+  actor->residency().placed = TimeOfPlacement(now);
   index_.insert(actor);
   LinkNewest(*actor);
   env_.stats.resident = index_.size();
@@ -68,7 +76,7 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
 void SessionTable::Maintain(std::chrono::steady_clock::time_point now) {
   // Idle eviction: walk from the least recently used end until the first recent entry.
   auto idle_before = now - env_.options.idle_timeout;
-  for (SessionActor* a = oldest_; a != nullptr && a->residency().last_used <= idle_before;) {
+  for (SessionActor* a = oldest_; a != nullptr && a->residency().placed <= idle_before;) {
     SessionActor* newer = a->residency().newer;
     if (a->Evictable()) {
       Erase(*a);

@@ -1,8 +1,10 @@
 // SessionTable: which sessions of one shard are resident in memory (SPEC §3 "Residency").
 //
-// Actors are kept in least-recently-used order. Maintenance (called periodically by the
-// shard) evicts actors idle for longer than the idle timeout, then, while the shard's resident
-// bytes (a running count the actors keep current) exceed its cap, the least recently used ones.
+// Actors are kept in least-recently-used order, to within a second (SessionOptions::
+// lru_reorder_interval: a session used again soon after it was last moved to the front stays in
+// place). Maintenance (called periodically by the shard) evicts actors idle for longer than the
+// idle timeout, then, while the shard's resident bytes (a running count the actors keep current)
+// exceed its cap, the least recently used ones.
 // Only evictable actors go (everything they accepted is durable and nobody waits on them): their
 // state is already in the store and is reloaded by the next request. Used only from the shard's
 // thread.
@@ -85,8 +87,13 @@ class SessionTable {
   // slots are in use) and its byte of tags. (The actor's Residency is part of the actor.)
   static constexpr size_t kEntryBytes = sizeof(ActorPtr) * 8 / 7 + 1;
 
-  // The time to record for a use at `now`: never before the newest entry's.
-  std::chrono::steady_clock::time_point TimeOfUse(std::chrono::steady_clock::time_point now) const;
+  // The time to record for moving an actor to the newest end at `now`: never before the newest
+  // entry's, so that the order stays sorted by it.
+  std::chrono::steady_clock::time_point TimeOfPlacement(
+      std::chrono::steady_clock::time_point now) const;
+  // How long after its placement a use leaves an actor in place: lru_reorder_interval, but at
+  // most 1/16 of the idle timeout.
+  std::chrono::steady_clock::duration ReorderInterval() const;
   void Touch(SessionActor& actor, std::chrono::steady_clock::time_point now);
   void LinkNewest(SessionActor& actor);
   void Unlink(SessionActor& actor);

@@ -115,6 +115,46 @@ TEST_F(SessionTableTest, SessionsThatCannotBeDroppedAreSkippedNotEvicted) {
   EXPECT_TRUE(Resident("never-loaded"));
 }
 
+// A session used again soon after it was placed at the newest end keeps its place: the memory
+// cap's order is that of placement within the interval.
+TEST_F(SessionTableTest, AUseWithinTheReorderIntervalKeepsThePlace) {
+  options.lru_reorder_interval = 1s;
+  Load("s1", t0);
+  Load("s2", t0 + 100ms);
+  table.Find("s1", t0 + 500ms);  // within 1 s of its placement: order still s1 s2
+  options.max_resident_bytes = SessionTable::ResidentBytes(*table.Find("s2", t0 + 500ms));
+  table.Maintain(t0 + 500ms);
+  EXPECT_EQ(stats.evictions_memory, 1u);
+  EXPECT_FALSE(Resident("s1")) << "the cap takes the earliest placed first";
+  EXPECT_TRUE(Resident("s2"));
+}
+
+// With a short idle timeout the interval shrinks with it (to 1/16), so that a session in use
+// is not taken for idle.
+TEST_F(SessionTableTest, TheReorderIntervalIsAtMostASixteenthOfTheIdleTimeout) {
+  options.lru_reorder_interval = 1s;
+  options.idle_timeout = 1600ms;  // the interval is 100 ms
+  Load("s1", t0);
+  Load("s2", t0 + 10ms);
+  table.Find("s1", t0 + 200ms);  // more than 100 ms after its placement: order s2 s1
+  table.Maintain(t0 + 1700ms);   // idle: placed before t0 + 100 ms
+  EXPECT_EQ(stats.evictions_idle, 1u);
+  EXPECT_TRUE(Resident("s1")) << "evicted although used after the cut-off";
+  EXPECT_FALSE(Resident("s2"));
+}
+
+TEST_F(SessionTableTest, AUseAfterTheReorderIntervalMovesTheSessionToTheNewestEnd) {
+  options.lru_reorder_interval = 1s;
+  Load("s1", t0);
+  Load("s2", t0 + 100ms);
+  table.Find("s1", t0 + 1s);  // order now s2 s1
+  options.max_resident_bytes = SessionTable::ResidentBytes(*table.Find("s1", t0 + 1s));
+  table.Maintain(t0 + 1s);
+  EXPECT_EQ(stats.evictions_memory, 1u);
+  EXPECT_TRUE(Resident("s1"));
+  EXPECT_FALSE(Resident("s2"));
+}
+
 // A request read on another shard can be handled after one read later on this one: its use is
 // recorded at the newest time, so the order stays sorted and eviction does not stop early.
 TEST_F(SessionTableTest, AUseReportedLateCountsAsTheNewest) {
