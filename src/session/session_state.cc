@@ -537,10 +537,10 @@ size_t SessionState::DataBytes() const {
 namespace {
 
 // Heap bytes behind a SmallMap: its array with a 16-byte malloc header, if it has one.
-template <typename K, typename V>
-size_t ArrayBytes(const SmallMap<K, V>& map) {
-  using Entry = typename SmallMap<K, V>::value_type;
-  return map.capacity() == 0 ? 0 : map.capacity() * sizeof(Entry) + 16;
+template <typename K, typename V, size_t kInline>
+size_t ArrayBytes(const SmallMap<K, V, kInline>& map) {
+  using Entry = typename SmallMap<K, V, kInline>::value_type;
+  return map.heap_capacity() == 0 ? 0 : map.heap_capacity() * sizeof(Entry) + 16;
 }
 
 }  // namespace

@@ -138,7 +138,9 @@ class SessionState {
   // No data: no view holds a key. (Deletion records may remain; see has_deletion_records.)
   bool empty() const { return views_.empty(); }
   Micros last_seen_at() const { return last_seen_at_; }
-  const SmallMap<ViewName, Slice>& views() const { return views_; }
+  // Nearly every session has one view: it is held inline (see SmallMap).
+  using Views = SmallMap<ViewName, Slice, 1>;
+  const Views& views() const { return views_; }
 
   // Checks a kStash mutation against the limits as if it were applied now. Returns
   // Status::Limit with a message naming the limit, the view and key, and the configured value.
@@ -212,7 +214,7 @@ class SessionState {
   // Removes the record of `key` of `view` (a newer value replaces it). True if there was one.
   bool ForgetDropped(std::string_view view, std::string_view key);
 
-  SmallMap<ViewName, Slice> views_;  // view -> slice, sorted by view
+  Views views_;  // view -> slice, sorted by view
   Micros last_seen_at_ = 0;
   std::unique_ptr<DeletionRecords> records_;  // null when there are none
 };

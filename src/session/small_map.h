@@ -10,25 +10,39 @@
 // It offers the part of std::map's interface the session code uses, with the same meaning
 // (heterogeneous lookup included), except that an insertion or erasure invalidates iterators and
 // references to the other entries.
+//
+// With kInline > 0 the first kInline entries live inside the map object itself (a
+// boost::container::small_vector), and only a map that grows beyond them allocates an array.
+// For a map that usually holds one entry — a session's views — that saves the allocation and,
+// for every request that reads it, a cache miss that must wait for the one before it (the
+// object holding the map, then the array).
 #pragma once
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cstddef>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace ds::session {
 
-template <typename K, typename V>
+template <typename K, typename V, size_t kInline = 0>
 class SmallMap {
  public:
   using key_type = K;
   using mapped_type = V;
   using value_type = std::pair<K, V>;
-  using iterator = typename std::vector<value_type>::iterator;
-  using const_iterator = typename std::vector<value_type>::const_iterator;
+
+ private:
+  using Entries = std::conditional_t<kInline == 0, std::vector<value_type>,
+                                     boost::container::small_vector<value_type, kInline>>;
+
+ public:
+  using iterator = typename Entries::iterator;
+  using const_iterator = typename Entries::const_iterator;
 
   iterator begin() { return entries_.begin(); }
   iterator end() { return entries_.end(); }
@@ -36,8 +50,10 @@ class SmallMap {
   const_iterator end() const { return entries_.end(); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
-  // How many entries the array has room for (for memory estimates).
+  // How many entries the array has room for, and the heap bytes of that array: none while the
+  // entries fit inline (for memory estimates).
   size_t capacity() const { return entries_.capacity(); }
+  size_t heap_capacity() const { return entries_.capacity() > kInline ? entries_.capacity() : 0; }
   void reserve(size_t n) { entries_.reserve(n); }
 
   template <typename Key>
@@ -91,7 +107,10 @@ class SmallMap {
   // As std::erase_if on a map: removes the entries `pred` holds for; returns how many.
   template <typename Pred>
   size_t erase_if(Pred pred) {
-    return std::erase_if(entries_, pred);
+    const auto first_removed = std::remove_if(entries_.begin(), entries_.end(), pred);
+    const auto removed = static_cast<size_t>(entries_.end() - first_removed);
+    entries_.erase(first_removed, entries_.end());
+    return removed;
   }
 
   friend bool operator==(const SmallMap&, const SmallMap&) = default;
@@ -108,7 +127,7 @@ class SmallMap {
                             [](const value_type& e, const Key& k) { return e.first < k; });
   }
 
-  std::vector<value_type> entries_;
+  Entries entries_;
 };
 
 }  // namespace ds::session
