@@ -51,8 +51,9 @@ TEST(SmallMap, InsertOrAssignEmplaceHintAndErase) {
 }
 
 // The same random operations on a SmallMap and a std::map leave the same contents.
-TEST(SmallMap, MatchesStdMapUnderRandomOperations) {
-  SmallMap<std::string, int> small;
+template <size_t kInline>
+void ExpectToMatchStdMapUnderRandomOperations() {
+  SmallMap<std::string, int, kInline> small;
   std::map<std::string, int, std::less<>> reference;
   std::mt19937 rng(7);
   for (int step = 0; step < 5000; ++step) {
@@ -88,6 +89,28 @@ TEST(SmallMap, MatchesStdMapUnderRandomOperations) {
     EXPECT_EQ(value, it->second);
     ++it;
   }
+}
+
+TEST(SmallMap, MatchesStdMapUnderRandomOperations) {
+  ExpectToMatchStdMapUnderRandomOperations<0>();
+}
+
+// Entries move between the inline room and an array as the map grows and shrinks.
+TEST(SmallMap, WithInlineEntriesMatchesStdMapUnderRandomOperations) {
+  ExpectToMatchStdMapUnderRandomOperations<1>();
+  ExpectToMatchStdMapUnderRandomOperations<3>();
+}
+
+TEST(SmallMap, InlineEntriesTakeNoHeapUntilTheyOverflow) {
+  SmallMap<std::string, int, 1> m;
+  EXPECT_EQ(m.heap_capacity(), 0u);
+  m.try_emplace(std::string("a"), 1);
+  EXPECT_EQ(m.heap_capacity(), 0u);
+  m.try_emplace(std::string("b"), 2);
+  EXPECT_GE(m.heap_capacity(), 2u);
+  SmallMap<std::string, int> plain;
+  plain.try_emplace(std::string("a"), 1);
+  EXPECT_GE(plain.heap_capacity(), 1u);
 }
 
 }  // namespace
