@@ -118,7 +118,7 @@ const std::string* FindRepeatedKey(
 }
 
 // A stored (canonical JSON) value in the connection's encoding.
-void AppendValue(std::string& out, Codec codec, const std::string& json) {
+void AppendValue(std::string& out, Codec codec, std::string_view json) {
   if (codec == Codec::kJson) return protocol::AppendBulk(out, json);
   Result<codec::JsonValue> value = codec::ParseJson(json);
   protocol::AppendBulk(out, value.ok() ? codec::EncodeEtf(*value) : std::string());
@@ -270,6 +270,7 @@ void CmdRecover(Connection& conn, const Args& args) {
                [req = std::move(req), codec = conn.codec](Shard& owner, std::string_view key,
                                                           ReplyTo reply) mutable {
                  auto session = owner.sessions().FindOrCreate(key, reply.start());
+                 // The reply views the session: it becomes bytes before the callback returns.
                  session->Recover(
                      std::move(req), [reply = std::move(reply), codec](Result<RecoverReply> r) {
                        reply(r.ok() ? RecoverReplyBytes(*r, codec) : ErrorReply(r.status()));

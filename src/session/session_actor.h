@@ -132,7 +132,8 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   // DS.STASH. `m.kind` must be kStash; the actor stamps the write time.
   void Stash(Mutation m, std::function<void(Status)> done);
-  // DS.RECOVER.
+  // DS.RECOVER. The reply's values view the session (RecoverReply): `done` must be through
+  // with them when it returns — format the answer, or copy what it keeps.
   void Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done);
   // DS.DROP: the number of keys removed.
   void Drop(std::string view, std::vector<std::string> keys,
