@@ -252,7 +252,7 @@ void CmdRecover(Connection& conn, const Args& args) {
   if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
   if (Status st = ParseInt64("vsn", args[3], &req.vsn); !st.ok()) return ReplyError(conn, st);
   if (Status st = ParseMount(args[4], &req.mount); !st.ok()) return ReplyError(conn, st);
-  req.view = std::string(args[2]);
+  req.view = session::ViewName(args[2]);
   req.keys.reserve((args.size() - 5) / 2);
   for (size_t i = 5; i < args.size(); i += 2) {
     KeyScope ks;

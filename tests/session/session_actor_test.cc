@@ -104,7 +104,7 @@ struct Daemon {
   };
   Result<Recovered> Recover(const std::string& key, MountKind mount, std::vector<KeyScope> keys,
                             int64_t vsn = 1) {
-    RecoverRequest req{kView, vsn, mount, std::move(keys)};
+    RecoverRequest req{ViewName(kView), vsn, mount, std::move(keys)};
     std::optional<Result<Recovered>> result;
     Actor(key)->Recover(std::move(req), [&](Result<RecoverReply> r) {
       if (r.ok()) {
@@ -563,11 +563,12 @@ TEST_F(SharedStoreTest, ARecoverThatArrivesDuringALoadIsRevalidatedAfterIt) {
   uint64_t before = Gets();
   int answered = 0;
   for (int i = 0; i < 2; ++i) {
-    b->Actor("sess")->Recover(RecoverRequest{kView, 1, MountKind::kDead, {{"x", Scope::kSession}}},
-                              [&](Result<RecoverReply> r) {
-                                EXPECT_TRUE(r.ok());
-                                answered++;
-                              });
+    b->Actor("sess")->Recover(
+        RecoverRequest{ViewName(kView), 1, MountKind::kDead, {{"x", Scope::kSession}}},
+        [&](Result<RecoverReply> r) {
+          EXPECT_TRUE(r.ok());
+          answered++;
+        });
   }
   b->RunUntil([&] { return answered == 2; });
   EXPECT_EQ(Gets() - before, 2u);
