@@ -183,6 +183,19 @@ void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, 
   });
 }
 
+// A recover's outcome as a RESP bulk string, framed here once rather than on every reply.
+std::string_view OutcomeBulk(RecoverReply::Outcome outcome) {
+  switch (outcome) {
+    case RecoverReply::Outcome::kRecovered:
+      return "$9\r\nrecovered\r\n";
+    case RecoverReply::Outcome::kNotFound:
+      return "$9\r\nnot_found\r\n";
+    case RecoverReply::Outcome::kVsnMismatch:
+      return "$12\r\nvsn_mismatch\r\n";
+  }
+  return {};
+}
+
 std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
   // Sized once for the common (JSON) case: framing is at most 32 bytes per element.
   size_t bytes = 64;
@@ -190,17 +203,7 @@ std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
   std::string out;
   out.reserve(bytes);
   protocol::AppendArrayHeader(out, 2 + 2 * r.values.size());
-  switch (r.outcome) {
-    case RecoverReply::Outcome::kRecovered:
-      protocol::AppendBulk(out, "recovered");
-      break;
-    case RecoverReply::Outcome::kNotFound:
-      protocol::AppendBulk(out, "not_found");
-      break;
-    case RecoverReply::Outcome::kVsnMismatch:
-      protocol::AppendBulk(out, "vsn_mismatch");
-      break;
-  }
+  out.append(OutcomeBulk(r.outcome));
   protocol::AppendInteger(out, r.stored_vsn);
   for (const auto& [key, json] : r.values) {
     protocol::AppendBulk(out, key);
