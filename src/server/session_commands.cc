@@ -118,7 +118,7 @@ const std::string* FindRepeatedKey(
 }
 
 // A stored (canonical JSON) value in the connection's encoding.
-void AppendValue(std::string& out, Codec codec, const std::string& json) {
+void AppendValue(std::string& out, Codec codec, std::string_view json) {
   if (codec == Codec::kJson) return protocol::AppendBulk(out, json);
   Result<codec::JsonValue> value = codec::ParseJson(json);
   protocol::AppendBulk(out, value.ok() ? codec::EncodeEtf(*value) : std::string());
@@ -183,6 +183,19 @@ void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, 
   });
 }
 
+// A recover's outcome as a RESP bulk string, framed here once rather than on every reply.
+std::string_view OutcomeBulk(RecoverReply::Outcome outcome) {
+  switch (outcome) {
+    case RecoverReply::Outcome::kRecovered:
+      return "$9\r\nrecovered\r\n";
+    case RecoverReply::Outcome::kNotFound:
+      return "$9\r\nnot_found\r\n";
+    case RecoverReply::Outcome::kVsnMismatch:
+      return "$12\r\nvsn_mismatch\r\n";
+  }
+  return {};
+}
+
 std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
   // Sized once for the common (JSON) case: framing is at most 32 bytes per element.
   size_t bytes = 64;
@@ -190,17 +203,7 @@ std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
   std::string out;
   out.reserve(bytes);
   protocol::AppendArrayHeader(out, 2 + 2 * r.values.size());
-  switch (r.outcome) {
-    case RecoverReply::Outcome::kRecovered:
-      protocol::AppendBulk(out, "recovered");
-      break;
-    case RecoverReply::Outcome::kNotFound:
-      protocol::AppendBulk(out, "not_found");
-      break;
-    case RecoverReply::Outcome::kVsnMismatch:
-      protocol::AppendBulk(out, "vsn_mismatch");
-      break;
-  }
+  out.append(OutcomeBulk(r.outcome));
   protocol::AppendInteger(out, r.stored_vsn);
   for (const auto& [key, json] : r.values) {
     protocol::AppendBulk(out, key);
@@ -252,7 +255,7 @@ void CmdRecover(Connection& conn, const Args& args) {
   if (Status st = CheckName("view", args[2]); !st.ok()) return ReplyError(conn, st);
   if (Status st = ParseInt64("vsn", args[3], &req.vsn); !st.ok()) return ReplyError(conn, st);
   if (Status st = ParseMount(args[4], &req.mount); !st.ok()) return ReplyError(conn, st);
-  req.view = std::string(args[2]);
+  req.view = session::ViewName(args[2]);
   req.keys.reserve((args.size() - 5) / 2);
   for (size_t i = 5; i < args.size(); i += 2) {
     KeyScope ks;
@@ -270,6 +273,7 @@ void CmdRecover(Connection& conn, const Args& args) {
                [req = std::move(req), codec = conn.codec](Shard& owner, std::string_view key,
                                                           ReplyTo reply) mutable {
                  auto session = owner.sessions().FindOrCreate(key, reply.start());
+                 // The reply views the session: it becomes bytes before the callback returns.
                  session->Recover(
                      std::move(req), [reply = std::move(reply), codec](Result<RecoverReply> r) {
                        reply(r.ok() ? RecoverReplyBytes(*r, codec) : ErrorReply(r.status()));

@@ -386,6 +386,12 @@ void SessionActor::Recover(RecoverRequest request, std::function<void(Result<Rec
     std::optional<Mutation> clear;
     RecoverReply reply =
         self->state_.Recover(request.view, request.vsn, request.mount, request.keys, now, &clear);
+    // The reply views the session's data (RecoverReply), so it is handed over before the
+    // recover's own changes — clearing reconnect keys, a touch — are applied, which could move
+    // or free what it views. The reply was computed before them either way, and `done` only
+    // formats and queues the answer without calling back into the actor, so the order shows
+    // nowhere.
+    done(std::move(reply));
     if (clear) {
       clear->at = self->NextWriteTime();
       self->Accept(std::move(*clear));
@@ -400,7 +406,6 @@ void SessionActor::Recover(RecoverRequest request, std::function<void(Result<Rec
       touch.at = self->NextWriteTime();
       self->Accept(std::move(touch));
     }
-    done(std::move(reply));
   });
 }
 

@@ -77,6 +77,7 @@
 #include "session/session_state.h"
 #include "session/session_stats.h"
 #include "session/store_executor.h"
+#include "session/view_name.h"
 #include "session/write_path.h"
 
 namespace ds::session {
@@ -92,8 +93,13 @@ struct ActorEnv {
   Logger& logger;
 };
 
+// The request owns its bytes: it may travel to another shard and wait for a load. The view is
+// a ViewName because a module name is longer than std::string's inline buffer and fits a
+// ViewName's, which saves an allocation per recover. (Keys stay a std::vector: the request is
+// moved three times on its way to the session, and a small vector with the keys inline cost
+// more to move than the allocation it saved.)
 struct RecoverRequest {
-  std::string view;
+  ViewName view;
   int64_t vsn = 1;
   MountKind mount = MountKind::kDead;
   std::vector<KeyScope> keys;
@@ -134,7 +140,8 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   // DS.STASH. `m.kind` must be kStash; the actor stamps the write time.
   void Stash(Mutation m, std::function<void(Status)> done);
-  // DS.RECOVER.
+  // DS.RECOVER. The reply's values view the session (RecoverReply): `done` must be through
+  // with them when it returns — format the answer, or copy what it keeps.
   void Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done);
   // DS.DROP: the number of keys removed.
   void Drop(std::string view, std::vector<std::string> keys,

@@ -505,7 +505,7 @@ RecoverReply SessionState::Recover(std::string_view view, int64_t vsn, MountKind
         auto pos = slice.data.find(ks.key);
         if (pos == slice.data.end()) return;
         if (ks.scope == Scope::kSession || mount == MountKind::kRejoin) {
-          reply.values.emplace_back(ks.key, pos->second.json);
+          reply.values.emplace_back(pos->first, pos->second.json);  // the same bytes as ks.key
         } else if (mount == MountKind::kFresh) {
           to_clear.push_back(ks.key);  // a new page starts blank (SPEC §3 "Reads")
         }

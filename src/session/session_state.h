@@ -105,11 +105,17 @@ struct KeyScope {
   Scope scope = Scope::kSession;
 };
 
+// The answer to a recover. Its values are views into the SessionState that produced it: they
+// stay valid only until that state next changes (Apply, a prune, assignment, destruction).
+// Why views: the reply is formatted into the client's RESP reply at once, so copying every key
+// and value into it first would cost an allocation and a copy per value for nothing. A caller
+// that must keep the values copies them.
 struct RecoverReply {
   enum class Outcome { kRecovered, kNotFound, kVsnMismatch };
   Outcome outcome = Outcome::kNotFound;
   int64_t stored_vsn = 0;  // vsn of the stored slice; 0 when there is none
-  std::vector<std::pair<std::string, std::string>> values;  // key -> JSON text, request order
+  // key -> JSON text (the stored ones), in request order
+  std::vector<std::pair<std::string_view, std::string_view>> values;
 };
 
 struct ApplyOutcome {
@@ -150,12 +156,14 @@ class SessionState {
   // max(last_seen_at, m.at).
   ApplyOutcome Apply(const Mutation& m);
 
-  // Computes the reply to a recover (SPEC §3 "Reads"). Does not change the state. For a fresh
+  // Computes the reply to a recover (SPEC §3 "Reads"). Does not change the state; the reply
+  // views it (see RecoverReply), so use the reply before the state changes. For a fresh
   // mount whose view has stored reconnect-scope keys, `*clear` receives the kDrop mutation the
-  // caller must apply (and persist) to clear them; otherwise it is reset to nullopt.
-  // When the stored slice's vsn differs from `vsn`, the reply is kVsnMismatch with the stored
-  // vsn and every stored key of the slice, whatever its scope (the adapter migrates the old
-  // shape as a whole, then applies the scopes of the new one), and `*clear` is nullopt.
+  // caller must apply (and persist) to clear them — after it is done with the reply, since
+  // applying it changes the state; otherwise it is reset to nullopt. When the stored slice's vsn
+  // differs from `vsn`, the reply is kVsnMismatch with the stored vsn and every stored key of the
+  // slice, whatever its scope (the adapter migrates the old shape as a whole, then applies the
+  // scopes of the new one), and `*clear` is nullopt.
   RecoverReply Recover(std::string_view view, int64_t vsn, MountKind mount,
                        const std::vector<KeyScope>& keys, Micros now,
                        std::optional<Mutation>* clear) const;

@@ -95,11 +95,24 @@ struct Daemon {
     return result.value_or(Status::Timeout("no reply"));
   }
 
-  Result<RecoverReply> Recover(const std::string& key, MountKind mount, std::vector<KeyScope> keys,
-                               int64_t vsn = 1) {
-    RecoverRequest req{kView, vsn, mount, std::move(keys)};
-    std::optional<Result<RecoverReply>> result;
-    Actor(key)->Recover(std::move(req), [&](Result<RecoverReply> r) { result = std::move(r); });
+  // The reply with copies of its values: the actor's reply views the session, and only while
+  // its callback runs.
+  struct Recovered {
+    RecoverReply::Outcome outcome;
+    int64_t stored_vsn;
+    std::vector<std::pair<std::string, std::string>> values;
+  };
+  Result<Recovered> Recover(const std::string& key, MountKind mount, std::vector<KeyScope> keys,
+                            int64_t vsn = 1) {
+    RecoverRequest req{ViewName(kView), vsn, mount, std::move(keys)};
+    std::optional<Result<Recovered>> result;
+    Actor(key)->Recover(std::move(req), [&](Result<RecoverReply> r) {
+      if (r.ok()) {
+        result.emplace(Recovered{r->outcome, r->stored_vsn, {r->values.begin(), r->values.end()}});
+      } else {
+        result.emplace(r.status());
+      }
+    });
     RunUntil([&] { return result.has_value(); });
     return result.value_or(Status::Timeout("no reply"));
   }
@@ -127,7 +140,7 @@ struct Daemon {
 
   // The value of `k` a session-scope recover returns, or "<none>".
   std::string RecoverValue(const std::string& key, const std::string& k) {
-    Result<RecoverReply> r = Recover(key, MountKind::kDead, {{k, Scope::kSession}});
+    Result<Recovered> r = Recover(key, MountKind::kDead, {{k, Scope::kSession}});
     if (!r.ok()) return "<error " + r.status().ToString() + ">";
     return r->values.empty() ? "<none>" : r->values[0].second;
   }
@@ -288,8 +301,8 @@ TEST_F(SessionActorTest, SyncTimesOutWhileTheStoreIsDownAndSucceedsAfter) {
 }
 
 TEST_F(SessionActorTest, RecoverNeverCreatesAStoredSession) {
-  Result<RecoverReply> r = daemon->Recover("sess", MountKind::kFresh,
-                                           {{"a", Scope::kSession}, {"b", Scope::kReconnect}});
+  Result<Daemon::Recovered> r = daemon->Recover("sess", MountKind::kFresh,
+                                                {{"a", Scope::kSession}, {"b", Scope::kReconnect}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->outcome, RecoverReply::Outcome::kNotFound);
   ASSERT_TRUE(daemon->Sync("sess").ok());
@@ -308,7 +321,7 @@ TEST_F(SessionActorTest, RecoverWithNothingInScopeNeedsNoStore) {
 TEST_F(SessionActorTest, FreshMountClearsReconnectKeysInTheStore) {
   ASSERT_TRUE(daemon->Stash("sess", {{"theme", "1"}, {"draft", "2"}}).ok());
   ASSERT_TRUE(daemon->Sync("sess").ok());
-  Result<RecoverReply> r = daemon->Recover(
+  Result<Daemon::Recovered> r = daemon->Recover(
       "sess", MountKind::kFresh, {{"theme", Scope::kSession}, {"draft", Scope::kReconnect}});
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(daemon->Sync("sess").ok());
@@ -320,7 +333,7 @@ TEST_F(SessionActorTest, ExpiredSessionRecoversAsNothingAndIsDeleted) {
   ASSERT_TRUE(daemon->Stash("sess", {{"a", "1"}}).ok());
   ASSERT_TRUE(daemon->Sync("sess").ok());
   clock.Advance(daemon->options.ttl + 1);
-  Result<RecoverReply> r = daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
+  Result<Daemon::Recovered> r = daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->outcome, RecoverReply::Outcome::kNotFound);
   ASSERT_TRUE(daemon->Sync("sess").ok());
@@ -333,7 +346,7 @@ TEST_F(SessionActorTest, ExpiredSessionInTheStoreIsNotReturnedAfterReload) {
   ASSERT_TRUE(daemon->Sync("sess").ok());
   clock.Advance(daemon->options.ttl + 1);
   Daemon fresh(store, clock, FastRetries());  // e.g. after a restart
-  Result<RecoverReply> r = fresh.Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
+  Result<Daemon::Recovered> r = fresh.Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->outcome, RecoverReply::Outcome::kNotFound);
 }
@@ -360,7 +373,7 @@ TEST_F(SessionActorTest, IdleSessionIsEvictedAndReloadedIdentically) {
   daemon->table.Maintain(std::chrono::steady_clock::now() + 1s);
   EXPECT_EQ(daemon->table.size(), 0u);
   EXPECT_EQ(daemon->stats.evictions_idle, 1u);
-  Result<RecoverReply> r =
+  Result<Daemon::Recovered> r =
       daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}, {"b", Scope::kSession}});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->values.size(), 2u);
@@ -421,14 +434,14 @@ TEST_F(SessionActorTest, DeleteAndResetOfTheLastViewRemoveTheObject) {
 
 TEST_F(SessionActorTest, LoadFailureFailsTheWaitingRequestsAndALaterRequestRetries) {
   for (int i = 0; i < 1000; ++i) store.InjectFault(Operation::kGet, Fault::kTransient);
-  Result<RecoverReply> r = daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
+  Result<Daemon::Recovered> r = daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
 }
 
 TEST_F(SessionActorTest, UnreadableObjectFailsRequestsButCanBeDeleted) {
   ASSERT_TRUE(store.Put("sessions/sess", "not json", store::WriteCondition::None()).ok());
-  Result<RecoverReply> r = daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
+  Result<Daemon::Recovered> r = daemon->Recover("sess", MountKind::kDead, {{"a", Scope::kSession}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
   EXPECT_EQ(daemon->Stash("sess", {{"a", "1"}}).code(), StatusCode::kCorruption);
@@ -552,11 +565,12 @@ TEST_F(SharedStoreTest, ARecoverThatArrivesDuringALoadIsRevalidatedAfterIt) {
   uint64_t before = Gets();
   int answered = 0;
   for (int i = 0; i < 2; ++i) {
-    b->Actor("sess")->Recover(RecoverRequest{kView, 1, MountKind::kDead, {{"x", Scope::kSession}}},
-                              [&](Result<RecoverReply> r) {
-                                EXPECT_TRUE(r.ok());
-                                answered++;
-                              });
+    b->Actor("sess")->Recover(
+        RecoverRequest{ViewName(kView), 1, MountKind::kDead, {{"x", Scope::kSession}}},
+        [&](Result<RecoverReply> r) {
+          EXPECT_TRUE(r.ok());
+          answered++;
+        });
   }
   b->RunUntil([&] { return answered == 2; });
   EXPECT_EQ(Gets() - before, 2u);
@@ -586,7 +600,7 @@ TEST_F(SharedStoreTest, ARecoverFailsRatherThanAnswerFromAnUnconfirmedCache) {
   ASSERT_TRUE(a->Sync("sess").ok());
   EXPECT_EQ(b->RecoverValue("sess", "x"), "1");
   store.InjectFault(Operation::kGet, Fault::kTransient);
-  Result<RecoverReply> r = b->Recover("sess", MountKind::kDead, {{"x", Scope::kSession}});
+  Result<Daemon::Recovered> r = b->Recover("sess", MountKind::kDead, {{"x", Scope::kSession}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   EXPECT_EQ(b->stats.store_errors, 1u);

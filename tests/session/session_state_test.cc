@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -635,6 +636,9 @@ TEST(SessionStateCheckStash, OnlyStashesAreChecked) {
 // =============================================================================================
 // Recover
 
+// A reply's values: views into the session.
+using Values = std::vector<std::pair<std::string_view, std::string_view>>;
+
 struct RecoverFixture : ::testing::Test {
   RecoverFixture() {
     s.Apply(Stash(kView, 2, {{"theme", "\"dark\""}, {"draft", "\"hi\""}, {"page", "3"}}, 10));
@@ -661,18 +665,18 @@ TEST_F(RecoverFixture, SessionKeysOnADeadRender) {
   RecoverReply r = Recover(MountKind::kDead, kKeys);
   EXPECT_EQ(r.outcome, Outcome::kRecovered);
   EXPECT_EQ(r.stored_vsn, 2);
-  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"page", "3"}}));
+  EXPECT_EQ(r.values, (Values{{"theme", "\"dark\""}, {"page", "3"}}));
   EXPECT_FALSE(clear.has_value());  // the dead render does not clear reconnect keys
 }
 
 TEST_F(RecoverFixture, AllKeysOnARejoinInRequestOrder) {
   RecoverReply r = Recover(MountKind::kRejoin, kKeys);
   EXPECT_EQ(r.outcome, Outcome::kRecovered);
-  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"draft", "\"hi\""}, {"page", "3"}}));
+  EXPECT_EQ(r.values, (Values{{"theme", "\"dark\""}, {"draft", "\"hi\""}, {"page", "3"}}));
   EXPECT_FALSE(clear.has_value());
   std::vector<KeyScope> reversed(kKeys.rbegin(), kKeys.rend());
   r = Recover(MountKind::kRejoin, reversed);
-  EXPECT_EQ(r.values, (Entries{{"page", "3"}, {"draft", "\"hi\""}, {"theme", "\"dark\""}}));
+  EXPECT_EQ(r.values, (Values{{"page", "3"}, {"draft", "\"hi\""}, {"theme", "\"dark\""}}));
 }
 
 TEST_F(RecoverFixture, AFreshMountClearsStoredReconnectKeys) {
@@ -680,7 +684,7 @@ TEST_F(RecoverFixture, AFreshMountClearsStoredReconnectKeys) {
   keys.push_back({"absent", Scope::kReconnect});
   RecoverReply r = Recover(MountKind::kFresh, keys);
   EXPECT_EQ(r.outcome, Outcome::kRecovered);
-  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"page", "3"}}));
+  EXPECT_EQ(r.values, (Values{{"theme", "\"dark\""}, {"page", "3"}}));
   ASSERT_TRUE(clear.has_value());
   Mutation expected = Drop(kView, {"draft"}, 99);  // only the keys that are stored
   expected.vsn = 2;
@@ -689,7 +693,7 @@ TEST_F(RecoverFixture, AFreshMountClearsStoredReconnectKeys) {
   // Applying it clears them for good.
   s.Apply(*clear);
   r = Recover(MountKind::kRejoin, kKeys);
-  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"page", "3"}}));
+  EXPECT_EQ(r.values, (Values{{"theme", "\"dark\""}, {"page", "3"}}));
 }
 
 TEST_F(RecoverFixture, AFreshMountWithNoStoredReconnectKeysClearsNothing) {
@@ -722,7 +726,7 @@ TEST_F(RecoverFixture, AKeyNamedTwiceIsAnsweredOnceAtItsFirstScope) {
                                                {"draft", Scope::kSession},
                                                {"theme", Scope::kSession},
                                                {"draft", Scope::kReconnect}});
-  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"draft", "\"hi\""}}));
+  EXPECT_EQ(r.values, (Values{{"theme", "\"dark\""}, {"draft", "\"hi\""}}));
   EXPECT_FALSE(clear.has_value());
 }
 
@@ -733,7 +737,7 @@ TEST_F(RecoverFixture, AKeyNamedTwiceInALongListIsAnsweredOnce) {
   keys.push_back({"theme", Scope::kSession});
   keys.push_back({"draft", Scope::kReconnect});
   RecoverReply r = Recover(MountKind::kFresh, keys);
-  EXPECT_EQ(r.values, (Entries{{"theme", "\"dark\""}, {"draft", "\"hi\""}}));
+  EXPECT_EQ(r.values, (Values{{"theme", "\"dark\""}, {"draft", "\"hi\""}}));
   EXPECT_FALSE(clear.has_value());
 }
 
@@ -742,9 +746,19 @@ TEST_F(RecoverFixture, AVsnMismatchReturnsEveryStoredKeySorted) {
     RecoverReply r = Recover(mount, {{"theme", Scope::kSession}}, /*vsn=*/3);
     EXPECT_EQ(r.outcome, Outcome::kVsnMismatch);
     EXPECT_EQ(r.stored_vsn, 2);
-    EXPECT_EQ(r.values, (Entries{{"draft", "\"hi\""}, {"page", "3"}, {"theme", "\"dark\""}}));
+    EXPECT_EQ(r.values, (Values{{"draft", "\"hi\""}, {"page", "3"}, {"theme", "\"dark\""}}));
     EXPECT_FALSE(clear.has_value());
   }
+}
+
+TEST_F(RecoverFixture, TheReplyViewsTheStoredKeysNotTheRequest) {
+  std::vector<KeyScope> keys = {{"theme", Scope::kSession}};
+  RecoverReply r = Recover(MountKind::kDead, keys);
+  keys.clear();  // the request may be gone before the reply is used
+  ASSERT_EQ(r.values.size(), 1u);
+  const auto& [key, stored] = *s.views().find(kView)->second.data.find("theme");
+  EXPECT_EQ(r.values[0].first.data(), key.data());
+  EXPECT_EQ(r.values[0].second.data(), stored.json.data());
 }
 
 TEST_F(RecoverFixture, RecoverChangesNothing) {
