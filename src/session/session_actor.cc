@@ -399,8 +399,8 @@ void SessionActor::Recover(RecoverRequest request, std::function<void(Result<Rec
     // Refresh last_seen_at in the store only now and then (SPEC §3 "TTL"); never create a
     // stored session by reading it.
     const SessionOptions& opt = self->env_.options;
-    if (self->etag_ && !self->state_.empty() &&
-        now - self->state_.last_seen_at() > opt.ttl / std::max(1, opt.touch_divisor)) {
+    if (now - self->state_.last_seen_at() > opt.ttl / std::max(1, opt.touch_divisor) &&
+        !self->state_.empty() && self->etag_) {
       Mutation touch;
       touch.kind = Mutation::Kind::kTouch;
       touch.at = self->NextWriteTime();
