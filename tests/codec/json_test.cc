@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "codec/bigint.h"
@@ -304,6 +305,49 @@ TEST(WriteJson, EveryByteAtEveryPositionIsEscapedOrNot) {
       EXPECT_EQ(out.size() != s.size() + 2, escaped) << "byte " << c << " at " << at;
       if (!escaped) {
         EXPECT_EQ(out, "\"" + s + "\"") << "byte " << c << " at " << at;
+      }
+    }
+  }
+}
+
+// WriteJsonString copies plain text a word at a time and the tail as an overlapping word: at
+// every length around those words, with each kind of byte (plain, control, quote, backslash,
+// DEL, non-ASCII lead and continuation bytes) at every position, it must write what the
+// byte-at-a-time definition says.
+TEST(WriteJson, WriteJsonStringMatchesTheDefinitionAtEveryLengthAndPosition) {
+  auto expected = [](std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += ch;
+      } else if (c < 0x20) {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        const std::string shorts[] = {"\\b", "\\t", "\\n", "", "\\f", "\\r"};
+        if (c >= 0x08 && c <= 0x0D && c != 0x0B) {
+          out += shorts[c - 0x08];
+        } else {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        }
+      } else {
+        out += ch;
+      }
+    }
+    return out + "\"";
+  };
+  for (size_t length = 0; length <= 25; ++length) {
+    for (int c : {int{'a'}, 0x00, 0x0A, 0x1F, int{'"'}, int{'\\'}, 0x7F, 0x80, 0xC3, 0xFF}) {
+      for (size_t at = 0; at < std::max<size_t>(length, 1); ++at) {
+        std::string s(length, 'a');
+        if (at < length) s[at] = static_cast<char>(c);
+        std::string buffer(MaxJsonStringBytes(s), '\0');
+        const char* end = WriteJsonString(s, buffer.data());
+        EXPECT_EQ(std::string_view(buffer.data(), static_cast<size_t>(end - buffer.data())),
+                  expected(s))
+            << "length " << length << ", byte " << c << " at " << at;
       }
     }
   }
