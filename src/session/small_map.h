@@ -50,8 +50,8 @@ class SmallMap {
   const_iterator end() const { return entries_.end(); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
-  // How many entries the array has room for, and the heap bytes of that array: none while the
-  // entries fit inline (for memory estimates).
+  // How many entries the map has room for, and how many of those are in an allocation of
+  // their own: none while the entries fit inline (for memory estimates).
   size_t capacity() const { return entries_.capacity(); }
   size_t heap_capacity() const { return entries_.capacity() > kInline ? entries_.capacity() : 0; }
   void reserve(size_t n) { entries_.reserve(n); }
