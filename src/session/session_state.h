@@ -137,8 +137,10 @@ class SessionState {
   SessionState() = default;
   SessionState(const SessionState& other);
   SessionState& operator=(const SessionState& other);
-  SessionState(SessionState&&) noexcept = default;
-  SessionState& operator=(SessionState&&) noexcept = default;
+  // clang-tidy follows the moves into boost::container::small_vector, whose moves are not
+  // declared noexcept; a session's views are moved without throwing (SmallMap says why).
+  SessionState(SessionState&&) noexcept = default;             // NOLINT(bugprone-exception-escape)
+  SessionState& operator=(SessionState&&) noexcept = default;  // NOLINT(bugprone-exception-escape)
   ~SessionState() = default;
 
   // No data: no view holds a key. (Deletion records may remain; see has_deletion_records.)

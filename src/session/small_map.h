@@ -44,6 +44,20 @@ class SmallMap {
   using iterator = typename Entries::iterator;
   using const_iterator = typename Entries::const_iterator;
 
+  SmallMap() = default;
+  SmallMap(const SmallMap&) = default;
+  SmallMap& operator=(const SmallMap&) = default;
+  // Moving a map does not throw: its entries, whose moves do not throw, are moved only into
+  // room that is already there (the inline room), or the array is taken whole.
+  // boost::container::small_vector does not declare its moves noexcept, so it is said here.
+  SmallMap(SmallMap&& other) noexcept  // NOLINT(bugprone-exception-escape): see above
+      : entries_(std::move(other.entries_)) {}
+  SmallMap& operator=(SmallMap&& other) noexcept {  // NOLINT(bugprone-exception-escape)
+    entries_ = std::move(other.entries_);
+    return *this;
+  }
+  ~SmallMap() = default;
+
   iterator begin() { return entries_.begin(); }
   iterator end() { return entries_.end(); }
   const_iterator begin() const { return entries_.begin(); }
@@ -127,6 +141,8 @@ class SmallMap {
                             [](const value_type& e, const Key& k) { return e.first < k; });
   }
 
+  static_assert(std::is_nothrow_move_constructible_v<value_type> &&
+                std::is_nothrow_move_assignable_v<value_type>);
   Entries entries_;
 };
 
