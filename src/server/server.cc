@@ -1,7 +1,5 @@
 #include "server/server.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -9,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "common/hash.h"
 #include "server/connection.h"
 #include "session/session_key.h"
 
@@ -121,7 +120,7 @@ Status Server::Start() {
 }
 
 Shard& Server::ShardFor(std::string_view session_key) {
-  uint64_t h = XXH3_64bits(session_key.data(), session_key.size());
+  uint64_t h = Hash64(session_key);
   return *shards_[h % shards_.size()];
 }
 

@@ -1,12 +1,8 @@
 #include "session/session_table.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 
 namespace ds::session {
-
-size_t SessionTable::HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 void SessionTable::LinkNewest(SessionActor& actor) {
   SessionActor::Residency& r = actor.residency();

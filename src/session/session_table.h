@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/hash.h"
 #include "session/session_actor.h"
 
 namespace ds::session {
@@ -67,14 +68,11 @@ class SessionTable {
   // compared where the request reads the actor anyway. Since slots move when the set grows,
   // the LRU links live in the actors (Residency).
   using ActorPtr = std::shared_ptr<SessionActor>;
-  // XXH3: a third of std::hash's instructions for a session key, with bits mixed well enough
-  // for the set to use them as they are (is_avalanching).
-  static size_t HashKey(std::string_view key);
-  struct KeyHash {
+  struct KeyHash {  // Hash64 (common/hash.h), whose bits the set may use as they are
     using is_transparent = void;
     using is_avalanching = void;
-    size_t operator()(std::string_view key) const { return HashKey(key); }
-    size_t operator()(const ActorPtr& actor) const { return HashKey(actor->key()); }
+    size_t operator()(std::string_view key) const { return Hash64(key); }
+    size_t operator()(const ActorPtr& actor) const { return Hash64(actor->key()); }
   };
   struct KeyEqual {
     using is_transparent = void;

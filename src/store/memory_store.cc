@@ -5,8 +5,6 @@
 // does not stall the requests running beside it (as with a real object store).
 #include "store/memory_store.h"
 
-#include <xxhash.h>
-
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -35,8 +33,6 @@ size_t FormatEtag(uint64_t generation, std::array<char, 24>& text) {
 }
 
 }  // namespace
-
-size_t MemoryStore::HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 std::string MemoryStore::EtagOf(uint64_t generation) {
   std::array<char, 24> text;

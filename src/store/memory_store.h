@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/hash.h"
 #include "store/store.h"
 
 namespace ds::store {
@@ -112,16 +113,14 @@ class MemoryStore final : public Store {
   using Key = boost::container::small_vector<char, kInlineKeyBytes>;
   static std::string_view View(const Key& key) { return {key.data(), key.size()}; }
   static std::string_view View(std::string_view key) { return key; }
-  // Transparent, so that lookups take the caller's string_view without building a Key. XXH3
-  // hashes an object name in a third of the instructions std::hash takes, and mixes its bits
-  // well enough for the map to use them as they are (is_avalanching).
-  static size_t HashKey(std::string_view key);
+  // Transparent, so that lookups take the caller's string_view without building a Key; Hash64
+  // (common/hash.h), whose bits the map may use as they are.
   struct KeyHash {
     using is_transparent = void;
     using is_avalanching = void;
     template <typename K>
     size_t operator()(const K& key) const {
-      return HashKey(View(key));
+      return Hash64(View(key));
     }
   };
   struct KeyEqual {

@@ -88,7 +88,8 @@ class Store {
   // Put, for a caller that has no use for `data` once the write has succeeded. A store that
   // keeps objects in memory takes the buffer instead of copying the bytes into its own, and
   // may leave another buffer in `data` (its old one): a write of a few hundred bytes then costs
-  // no copy and no cache misses on the stored object's cold memory. When the result is not OK,
+  // no copy. (The old buffer is cold, and the allocator hands it to the caller's next encoding,
+  // so its cache misses move there rather than go away.) When the result is not OK,
   // `data` is unchanged (the caller may need the bytes: to retry, or to recognise its own
   // write after a lost reply). By default, Put.
   virtual Result<std::string> PutTakingBuffer(std::string_view key, std::string& data,
