@@ -330,7 +330,7 @@ void SessionActor::ExpireIfDue() {
   MaybeFlush();
 }
 
-ApplyOutcome SessionActor::Accept(Mutation m, bool flush) {
+ApplyOutcome SessionActor::Accept(Mutation&& m, bool flush) {
   ApplyOutcome outcome = MutableState().Apply(m);
   if (!outcome.changed) return outcome;
   size_t bytes = MutationBytes(m);
@@ -350,30 +350,23 @@ void SessionActor::MarkChanged() {
   dirty_ = true;
 }
 
-void SessionActor::Stash(Mutation m, std::function<void(Status)> done) {
-  AccountingScope accounting(*this);
-  WhenReady([self = shared_from_this(), m = std::move(m),
-             done = std::move(done)](const Status& st) mutable {
-    if (!st.ok()) return done(st);
-    self->env_.stats.stashes++;
-    m.kind = Mutation::Kind::kStash;
-    if (Status limit = self->state_.CheckStash(m, self->env_.options.limits); !limit.ok()) {
-      return done(limit);
-    }
-    const size_t max_pending = MaxPendingBytes(self->env_.options.limits);
-    const size_t pending = self->pending_bytes();
-    if (pending > 0 && pending + MutationBytes(m) > max_pending) {
-      self->env_.stats.stashes_refused_backlog++;
-      return done(Status::Unavailable(
-          "session " + std::string(self->key()) + " already holds " + std::to_string(pending) +
-          " bytes of changes that the store has not taken yet (it is failing or slow; the limit "
-          "is " +
-          std::to_string(max_pending) + "); this stash was not accepted, retry later"));
-    }
-    m.at = self->NextWriteTime();
-    self->Accept(std::move(m));
-    done(Status::OK());
-  });
+Status SessionActor::AcceptStash(Mutation&& m) {
+  env_.stats.stashes++;
+  m.kind = Mutation::Kind::kStash;
+  if (Status limit = state_.CheckStash(m, env_.options.limits); !limit.ok()) return limit;
+  const size_t max_pending = MaxPendingBytes(env_.options.limits);
+  const size_t pending = pending_bytes();
+  if (pending > 0 && pending + MutationBytes(m) > max_pending) {
+    env_.stats.stashes_refused_backlog++;
+    return Status::Unavailable(
+        "session " + std::string(key()) + " already holds " + std::to_string(pending) +
+        " bytes of changes that the store has not taken yet (it is failing or slow; the limit "
+        "is " +
+        std::to_string(max_pending) + "); this stash was not accepted, retry later");
+  }
+  m.at = NextWriteTime();
+  Accept(std::move(m));
+  return Status::OK();
 }
 
 void SessionActor::Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done) {

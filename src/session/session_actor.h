@@ -138,8 +138,17 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // Each operation completes exactly once through its callback, on the shard's loop
   // (possibly before the call returns).
 
-  // DS.STASH. `m.kind` must be kStash; the actor stamps the write time.
-  void Stash(Mutation m, std::function<void(Status)> done);
+  // DS.STASH. `m.kind` must be kStash; the actor stamps the write time. `done` is called with
+  // the outcome (const Status&). A template, so that on a ready actor (nearly every stash)
+  // `done` runs in place: held in a std::function it would cost an allocation per stash.
+  template <typename Done>
+  void Stash(Mutation&& m, Done&& done) {
+    AccountingScope accounting(*this);
+    WhenReady([self = shared_from_this(), m = std::move(m),
+               done = std::forward<Done>(done)](const Status& st) mutable {
+      done(st.ok() ? self->AcceptStash(std::move(m)) : st);
+    });
+  }
   // DS.RECOVER. The reply's values view the session (RecoverReply): `done` must be through
   // with them when it returns — format the answer, or copy what it keeps.
   void Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done);
@@ -249,7 +258,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void ExpireIfDue();
   // Applies an accepted mutation, records it for a possible rebase, and (if `flush`) starts
   // a flush.
-  ApplyOutcome Accept(Mutation m, bool flush = true);
+  ApplyOutcome Accept(Mutation&& m, bool flush = true);
+  // The body of Stash on a ready actor: checks the limits, then accepts `m`.
+  Status AcceptStash(Mutation&& m);
   // Counts a change that must reach the store (Accept does this for mutations).
   void MarkChanged();
   Micros NextWriteTime();
