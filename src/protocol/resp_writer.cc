@@ -1,29 +1,33 @@
 // RESP2 reply writer: appends encoded replies to a connection's output buffer.
 //
-// Every function builds its framing (type byte, decimal length, CRLF) in a small stack buffer
-// and appends it in one call, so a reply costs at most two appends and no temporary strings.
+// Every Append function builds its framing (type byte, decimal length, CRLF) in a small stack
+// buffer and appends it in one call, so a reply costs at most two appends and no temporary
+// strings. The Write functions put the same bytes straight into a buffer already sized.
 // Numbers are formatted with std::to_chars: no locale, no allocation, no iostream.
 #include "protocol/resp_writer.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace ds::protocol {
 
 namespace {
 
-// Longest framing line: a type byte, 20 digits (or '-' and 19), CRLF.
-constexpr size_t kFramingMax = 1 + 20 + 2;
+// A framing line (type byte, decimal, CRLF) at `at`, which has room for kMaxFramingBytes.
+template <typename Int>
+char* WriteFraming(char* at, char type, Int n) {
+  *at++ = type;
+  // Cannot fail: the room holds the longest 64-bit decimal.
+  char* end = std::to_chars(at, at + kMaxFramingBytes - 3, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  return end;
+}
 
 template <typename Int>
 void AppendFraming(std::string& out, char type, Int n) {
-  char buf[kFramingMax];
-  buf[0] = type;
-  const std::to_chars_result r = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n);
-  // Cannot fail: the buffer holds the longest 64-bit decimal.
-  char* end = r.ptr;
-  *end++ = '\r';
-  *end++ = '\n';
-  out.append(buf, static_cast<size_t>(end - buf));
+  char buf[kMaxFramingBytes];
+  out.append(buf, static_cast<size_t>(WriteFraming(buf, type, n) - buf));
 }
 
 // Appends `s` with every CR or LF replaced by a space: an error or status line must stay one
@@ -57,7 +61,7 @@ void AppendError(std::string& out, std::string_view kind, std::string_view messa
 void AppendInteger(std::string& out, int64_t n) { AppendFraming(out, ':', n); }
 
 void AppendBulk(std::string& out, std::string_view bytes) {
-  out.reserve(out.size() + bytes.size() + kFramingMax + 2);
+  out.reserve(out.size() + MaxBulkBytes(bytes.size()));
   AppendFraming(out, '$', bytes.size());
   out.append(bytes);
   out.append("\r\n", 2);
@@ -66,5 +70,18 @@ void AppendBulk(std::string& out, std::string_view bytes) {
 void AppendNull(std::string& out) { out.append("$-1\r\n", 5); }
 
 void AppendArrayHeader(std::string& out, size_t n) { AppendFraming(out, '*', n); }
+
+char* WriteInteger(char* at, int64_t n) { return WriteFraming(at, ':', n); }
+
+char* WriteBulk(char* at, std::string_view bytes) {
+  at = WriteFraming(at, '$', bytes.size());
+  std::memcpy(at, bytes.data(), bytes.size());
+  at += bytes.size();
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
+}
+
+char* WriteArrayHeader(char* at, size_t n) { return WriteFraming(at, '*', n); }
 
 }  // namespace ds::protocol

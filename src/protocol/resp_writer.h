@@ -23,4 +23,14 @@ void AppendNull(std::string& out);
 // *<n>\r\n; the caller then appends n elements.
 void AppendArrayHeader(std::string& out, size_t n);
 
+// The same forms written at `at` into a buffer the caller has sized, each returning the end of
+// what it wrote: for a reply built in one pass (a recover's keys and values), with no capacity
+// check or call per piece. Room needed: kMaxFramingBytes for a header or an integer,
+// MaxBulkBytes(size) for a bulk string.
+inline constexpr size_t kMaxFramingBytes = 1 + 20 + 2;  // type byte, 64-bit decimal, CRLF
+constexpr size_t MaxBulkBytes(size_t size) { return kMaxFramingBytes + size + 2; }
+char* WriteInteger(char* at, int64_t n);
+char* WriteBulk(char* at, std::string_view bytes);
+char* WriteArrayHeader(char* at, size_t n);
+
 }  // namespace ds::protocol

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <string>
@@ -197,18 +198,34 @@ std::string_view OutcomeBulk(RecoverReply::Outcome outcome) {
 }
 
 std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
-  // Sized once for the common (JSON) case: framing is at most 32 bytes per element.
-  size_t bytes = 64;
-  for (const auto& [key, json] : r.values) bytes += key.size() + json.size() + 64;
-  std::string out;
-  out.reserve(bytes);
-  protocol::AppendArrayHeader(out, 2 + 2 * r.values.size());
-  out.append(OutcomeBulk(r.outcome));
-  protocol::AppendInteger(out, r.stored_vsn);
-  for (const auto& [key, json] : r.values) {
-    protocol::AppendBulk(out, key);
-    AppendValue(out, codec, json);
+  const std::string_view outcome = OutcomeBulk(r.outcome);
+  const size_t elements = 2 + 2 * r.values.size();
+  if (codec != Codec::kJson) {
+    std::string out;
+    protocol::AppendArrayHeader(out, elements);
+    out.append(outcome);
+    protocol::AppendInteger(out, r.stored_vsn);
+    for (const auto& [key, json] : r.values) {
+      protocol::AppendBulk(out, key);
+      AppendValue(out, codec, json);
+    }
+    return out;
   }
+  // JSON values go out as stored: the reply's size is bounded up front and it is written in
+  // one pass, with no capacity check or call per piece (half the cost of appending).
+  size_t bound = 2 * protocol::kMaxFramingBytes + outcome.size();
+  for (const auto& [key, json] : r.values) {
+    bound += protocol::MaxBulkBytes(key.size()) + protocol::MaxBulkBytes(json.size());
+  }
+  std::string out(bound, '\0');
+  char* at = protocol::WriteArrayHeader(out.data(), elements);
+  std::memcpy(at, outcome.data(), outcome.size());
+  at = protocol::WriteInteger(at + outcome.size(), r.stored_vsn);
+  for (const auto& [key, json] : r.values) {
+    at = protocol::WriteBulk(at, key);
+    at = protocol::WriteBulk(at, json);
+  }
+  out.resize(static_cast<size_t>(at - out.data()));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace ds::protocol {
 namespace {
@@ -86,6 +87,37 @@ TEST(RespWriterTest, RepliesAppendToWhatIsThere) {
   AppendInteger(out, 7);
   AppendNull(out);
   EXPECT_EQ(out, "*3\r\n+recovered\r\n:7\r\n$-1\r\n");
+}
+
+// The Write forms put exactly what the Append forms append, within the room they promise.
+TEST(RespWriterTest, WriteFormsMatchAppendFormsWithinTheirRoom) {
+  const std::vector<int64_t> integers = {0,
+                                         7,
+                                         -1,
+                                         1234567890123,
+                                         std::numeric_limits<int64_t>::max(),
+                                         std::numeric_limits<int64_t>::min()};
+  for (int64_t n : integers) {
+    std::string appended;
+    AppendInteger(appended, n);
+    std::string written(kMaxFramingBytes, '#');
+    written.resize(static_cast<size_t>(WriteInteger(written.data(), n) - written.data()));
+    EXPECT_EQ(written, appended) << n;
+  }
+  for (size_t n : {size_t{0}, size_t{3}, std::numeric_limits<size_t>::max()}) {
+    std::string appended;
+    AppendArrayHeader(appended, n);
+    std::string written(kMaxFramingBytes, '#');
+    written.resize(static_cast<size_t>(WriteArrayHeader(written.data(), n) - written.data()));
+    EXPECT_EQ(written, appended) << n;
+  }
+  for (const std::string& bytes : {""s, "hello"s, "a\r\n\0b"s, std::string(100000, 'x')}) {
+    std::string appended;
+    AppendBulk(appended, bytes);
+    std::string written(MaxBulkBytes(bytes.size()), '#');
+    written.resize(static_cast<size_t>(WriteBulk(written.data(), bytes) - written.data()));
+    EXPECT_EQ(written, appended) << bytes.size();
+  }
 }
 
 }  // namespace
