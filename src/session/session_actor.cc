@@ -369,37 +369,29 @@ Status SessionActor::AcceptStash(Mutation&& m) {
   return Status::OK();
 }
 
-void SessionActor::Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done) {
-  AccountingScope accounting(*this);
-  WhenFresh([self = shared_from_this(), request = std::move(request),
-             done = std::move(done)](const Status& st) mutable {
-    if (!st.ok()) return done(st);
-    self->env_.stats.recovers++;
-    Micros now = self->env_.clock.Now();
-    std::optional<Mutation> clear;
-    RecoverReply reply =
-        self->state_.Recover(request.view, request.vsn, request.mount, request.keys, now, &clear);
-    // The reply views the session's data (RecoverReply), so it is handed over before the
-    // recover's own changes — clearing reconnect keys, a touch — are applied, which could move
-    // or free what it views. The reply was computed before them either way, and `done` only
-    // formats and queues the answer without calling back into the actor, so the order shows
-    // nowhere.
-    done(std::move(reply));
-    if (clear) {
-      clear->at = self->NextWriteTime();
-      self->Accept(std::move(*clear));
-    }
-    // Refresh last_seen_at in the store only now and then (SPEC §3 "TTL"); never create a
-    // stored session by reading it.
-    const SessionOptions& opt = self->env_.options;
-    if (now - self->state_.last_seen_at() > opt.ttl / std::max(1, opt.touch_divisor) &&
-        !self->state_.empty() && self->etag_) {
-      Mutation touch;
-      touch.kind = Mutation::Kind::kTouch;
-      touch.at = self->NextWriteTime();
-      self->Accept(std::move(touch));
-    }
-  });
+RecoverReply SessionActor::StartRecover(const RecoverRequest& request, Micros now,
+                                        std::optional<Mutation>* clear) {
+  env_.stats.recovers++;
+  return state_.Recover(request.view, request.vsn, request.mount, request.keys, now, clear);
+}
+
+void SessionActor::FinishRecover(Micros now, std::optional<Mutation> clear) {
+  // The reply was computed before these changes and `done` only formatted and queued it,
+  // without calling back into the actor, so their order after it shows nowhere.
+  if (clear) {
+    clear->at = NextWriteTime();
+    Accept(std::move(*clear));
+  }
+  // Refresh last_seen_at in the store only now and then (SPEC §3 "TTL"); never create a
+  // stored session by reading it.
+  const SessionOptions& opt = env_.options;
+  if (now - state_.last_seen_at() > opt.ttl / std::max(1, opt.touch_divisor) && !state_.empty() &&
+      etag_) {
+    Mutation touch;
+    touch.kind = Mutation::Kind::kTouch;
+    touch.at = NextWriteTime();
+    Accept(std::move(touch));
+  }
 }
 
 void SessionActor::Drop(std::string view, std::vector<std::string> keys,

@@ -149,9 +149,23 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
       done(st.ok() ? self->AcceptStash(std::move(m)) : st);
     });
   }
-  // DS.RECOVER. The reply's values view the session (RecoverReply): `done` must be through
-  // with them when it returns — format the answer, or copy what it keeps.
-  void Recover(RecoverRequest request, std::function<void(Result<RecoverReply>)> done);
+  // DS.RECOVER. `done` is called with a Result<RecoverReply>, whose values view the session:
+  // it must be through with them when it returns — format the answer, or copy what it keeps.
+  // A template for the reason Stash is one.
+  template <typename Done>
+  void Recover(RecoverRequest&& request, Done&& done) {
+    AccountingScope accounting(*this);
+    WhenFresh([self = shared_from_this(), request = std::move(request),
+               done = std::forward<Done>(done)](const Status& st) mutable {
+      if (!st.ok()) return done(Result<RecoverReply>(st));
+      const Micros now = self->env_.clock.Now();
+      std::optional<Mutation> clear;
+      // The reply views the session's data, so it is handed over before the recover's own
+      // changes (FinishRecover) could move or free what it views.
+      done(Result<RecoverReply>(self->StartRecover(request, now, &clear)));
+      self->FinishRecover(now, std::move(clear));
+    });
+  }
   // DS.DROP: the number of keys removed.
   void Drop(std::string view, std::vector<std::string> keys,
             std::function<void(Result<size_t>)> done);
@@ -261,6 +275,11 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   ApplyOutcome Accept(Mutation&& m, bool flush = true);
   // The body of Stash on a ready actor: checks the limits, then accepts `m`.
   Status AcceptStash(Mutation&& m);
+  // The body of Recover on a ready actor, in two steps: the reply (and in `clear` the
+  // reconnect keys a fresh mount clears), then, once the reply has been used, those changes.
+  RecoverReply StartRecover(const RecoverRequest& request, Micros now,
+                            std::optional<Mutation>* clear);
+  void FinishRecover(Micros now, std::optional<Mutation> clear);
   // Counts a change that must reach the store (Accept does this for mutations).
   void MarkChanged();
   Micros NextWriteTime();
