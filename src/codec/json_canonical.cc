@@ -30,6 +30,7 @@
 #include "codec/byte_scan.h"
 #include "codec/json.h"
 #include "codec/utf8.h"
+#include "common/name_compare.h"
 
 namespace ds::codec {
 
@@ -111,7 +112,7 @@ class CanonicalScanner {
       const std::string_view key = in_.substr(key_start, pos_ - 1 - key_start);
       // Escape-free keys are their own decoded bytes, so comparing the text compares what
       // ParseJson sorts by. Strictly increasing: already sorted, and no duplicates.
-      if (!first && !(previous_key < key)) return false;
+      if (!first && !NameLess(previous_key, key)) return false;
       previous_key = key;
       first = false;
       if (Peek() != ':') return false;

@@ -12,6 +12,7 @@
 #include "codec/etf.h"
 #include "codec/json.h"
 #include "codec/utf8.h"
+#include "common/name_compare.h"
 #include "protocol/resp_writer.h"
 #include "server/command_handlers.h"
 #include "server/command_stats.h"
@@ -106,7 +107,7 @@ const std::string* FindRepeatedKey(
   if (entries.size() <= kPairwise) {
     for (size_t i = 1; i < entries.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
-        if (entries[j].first == entries[i].first) return &entries[i].first;
+        if (NameEqual(entries[j].first, entries[i].first)) return &entries[i].first;
       }
     }
     return nullptr;

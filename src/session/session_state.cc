@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "codec/utf8.h"
+#include "common/name_compare.h"
 
 namespace ds::session {
 namespace {
@@ -103,7 +104,7 @@ void ForEachDistinctKey(size_t n, KeyAt key_at, bool last_wins, Visit visit) {
       repeated = !seen.insert(key).second;
     } else {
       for (size_t earlier = 0; earlier < step && !repeated; ++earlier) {
-        repeated = key_at(index(earlier)) == key;
+        repeated = NameEqual(key_at(index(earlier)), key);
       }
     }
     if (!repeated) visit(index(step));

@@ -22,10 +22,13 @@
 #include <boost/container/small_vector.hpp>
 #include <cstddef>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "common/name_compare.h"
 
 namespace ds::session {
 
@@ -73,12 +76,12 @@ class SmallMap {
   template <typename Key>
   iterator find(const Key& key) {
     auto pos = LowerBound(key);
-    return pos != end() && !(key < pos->first) ? pos : end();
+    return pos != end() && Equal(key, pos->first) ? pos : end();
   }
   template <typename Key>
   const_iterator find(const Key& key) const {
     auto pos = LowerBound(key);
-    return pos != end() && !(key < pos->first) ? pos : end();
+    return pos != end() && Equal(key, pos->first) ? pos : end();
   }
   template <typename Key>
   const V& at(const Key& key) const {
@@ -91,7 +94,7 @@ class SmallMap {
   template <typename Key, typename... Args>
   std::pair<iterator, bool> try_emplace(Key&& key, Args&&... args) {
     auto pos = LowerBound(key);
-    if (pos != end() && !(key < pos->first)) return {pos, false};
+    if (pos != end() && Equal(key, pos->first)) return {pos, false};
     pos = entries_.emplace(pos, std::piecewise_construct,
                            std::forward_as_tuple(std::forward<Key>(key)),
                            std::forward_as_tuple(std::forward<Args>(args)...));
@@ -104,7 +107,7 @@ class SmallMap {
   // As std::map::emplace_hint; appending in key order is the fast case the hint is for.
   template <typename Key, typename Value>
   iterator emplace_hint(const_iterator hint, Key&& key, Value&& value) {
-    if (hint == end() && (empty() || entries_.back().first < key)) {
+    if (hint == end() && (empty() || Less(entries_.back().first, key))) {
       entries_.emplace_back(std::forward<Key>(key), std::forward<Value>(value));
       return std::prev(end());
     }
@@ -133,13 +136,35 @@ class SmallMap {
   template <typename Key>
   iterator LowerBound(const Key& key) {
     return std::lower_bound(begin(), end(), key,
-                            [](const value_type& e, const Key& k) { return e.first < k; });
+                            [](const value_type& e, const Key& k) { return Less(e.first, k); });
   }
   template <typename Key>
   const_iterator LowerBound(const Key& key) const {
     return std::lower_bound(begin(), end(), key,
-                            [](const value_type& e, const Key& k) { return e.first < k; });
+                            [](const value_type& e, const Key& k) { return Less(e.first, k); });
   }
+
+  // Names (std::string, ViewName, std::string_view) are compared by NameLess and NameEqual:
+  // the same order, without a call to memcmp for short ones. Other keys use their operators.
+  template <typename A, typename B>
+  static bool Less(const A& a, const B& b) {
+    if constexpr (kAreNames<A, B>) {
+      return NameLess(a, b);
+    } else {
+      return a < b;
+    }
+  }
+  template <typename A, typename B>
+  static bool Equal(const A& a, const B& b) {
+    if constexpr (kAreNames<A, B>) {
+      return NameEqual(a, b);
+    } else {
+      return !(a < b) && !(b < a);
+    }
+  }
+  template <typename A, typename B>
+  static constexpr bool kAreNames = std::is_convertible_v<const A&, std::string_view>&&
+      std::is_convertible_v<const B&, std::string_view>;
 
   static_assert(std::is_nothrow_move_constructible_v<value_type> &&
                 std::is_nothrow_move_assignable_v<value_type>);
