@@ -102,6 +102,9 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   processing_ = true;
+  read_requests_ = 0;
+  read_session_requests_ = 0;
+  read_one_session_ = true;
   const size_t limit =
       server_.config().max_request_bytes + size_t{64} * 1024;  // + framing overhead
   while (in_start_ < in_end_ && !closed_ && !close_after_replies_ && !ShouldPauseReading()) {
@@ -109,7 +112,10 @@ void Connection::ProcessInput() {
     auto state = parser_.Parse(input);
     if (state == protocol::RequestParser::State::kComplete) {
       const auto& args = parser_.args();
-      if (!args.empty()) DispatchCommand(*this, args);
+      if (!args.empty()) {
+        ++read_requests_;
+        DispatchCommand(*this, args);
+      }
       in_start_ += parser_.consumed();
       continue;
     }
@@ -131,8 +137,8 @@ void Connection::ProcessInput() {
   // Before the replies go out, so that DS.SYNC replies the writes complete join this write.
   shard_.FlushWrites();
   processing_ = false;
-  MoveReadyReplies();
-  MaybeWrite();
+  if (ReadConcernedOneSession()) hold_until_ = next_slot_;
+  WriteReadyReplies();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,10 +164,7 @@ void Connection::Reply(std::string_view reply) {
 void Connection::Complete(Slot slot, std::string reply) {
   if (closed_) return;
   pending_[slot - first_pending_] = std::move(reply);
-  if (!processing_) {
-    MoveReadyReplies();
-    MaybeWrite();
-  }
+  if (!processing_) WriteReadyReplies();
 }
 
 void Connection::CompleteFrom(Shard& from, const std::shared_ptr<Connection>& conn, Slot slot,
@@ -181,6 +184,13 @@ void Connection::MoveReadyReplies() {
     pending_.pop_front();
     ++first_pending_;
   }
+}
+
+void Connection::WriteReadyReplies() {
+  MoveReadyReplies();
+  // first_pending_ is now the first unanswered request (or next_slot_ if there is none).
+  if (first_pending_ < hold_until_) return;
+  MaybeWrite();
 }
 
 void Connection::MaybeWrite() {

@@ -13,14 +13,27 @@
 // at the front are moved to the output buffer, so clients always see replies in the order
 // they sent requests, however the work was spread.
 //
+// Replies of one read that all concern one session go out together: when every request that
+// a read brought named the same session and some of them wait (a DS.SYNC for the store, or
+// requests for a session being loaded), the replies that are ready are held until the last of
+// that read's requests is answered, and written with it. A client that pipelines a stash and
+// its DS.SYNC then gets both replies in one packet: one send instead of two, and one wake-up of
+// the client, for the durable path's unit of work. Only replies the client asked for in the
+// same breath wait (a multiplexed connection whose read mixes sessions, or carries any other
+// command, is answered as replies become ready), and since replies go out in request order,
+// only those ahead of the last one to complete are held.
+//
 // Back-pressure: a client that sends faster than it reads stops being read while it has
 // more than kMaxPendingReplies unanswered requests or kMaxOutputBytes of unread replies; its
 // memory use is bounded by those limits and the request size limit.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -29,6 +42,7 @@
 #include <vector>
 
 #include "protocol/resp_parser.h"
+#include "session/session_key.h"
 
 namespace ds::server {
 
@@ -70,6 +84,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseAfterReplies() { close_after_replies_ = true; }
   // When the bytes of the requests being run were read (one clock reading per read).
   std::chrono::steady_clock::time_point read_at() const { return read_at_; }
+  // Tells the connection which session the request being run names (session commands call it
+  // once per request, with a valid key; see "Replies of one read" above).
+  void NoteRequestSession(std::string_view session_key) {
+    if (read_session_requests_++ == 0) {
+      read_session_length_ = std::min(session_key.size(), read_session_.size());
+      std::memcpy(read_session_.data(), session_key.data(), read_session_length_);
+    } else if (read_one_session_ &&
+               session_key != std::string_view(read_session_.data(), read_session_length_)) {
+      read_one_session_ = false;
+    }
+  }
 
   // --- Per-connection protocol state -------------------------------------------------------
   Codec codec = Codec::kJson;
@@ -85,9 +110,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessInput();
   void MoveReadyReplies();
+  // MoveReadyReplies, then MaybeWrite unless a read's replies are being held (hold_until_).
+  void WriteReadyReplies();
   void MaybeWrite();
   void OnWritten(const boost::system::error_code& ec);
   bool ShouldPauseReading() const;
+  // True when the read just run brought more than one request and all of them named one session.
+  bool ReadConcernedOneSession() const {
+    return read_requests_ > 1 && read_session_requests_ == read_requests_ && read_one_session_;
+  }
   void Close();
 
   Server& server_;
@@ -102,9 +133,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::steady_clock::time_point read_at_;
   bool reading_ = false;
   bool processing_ = false;
+  // What the requests of the read being run named (NoteRequestSession); reset per read.
+  size_t read_requests_ = 0;
+  size_t read_session_requests_ = 0;
+  // A copy: an argument may live in the parser, which the next request overwrites.
+  std::array<char, session::kMaxSessionKeyBytes> read_session_{};
+  size_t read_session_length_ = 0;
+  bool read_one_session_ = true;
 
   Slot next_slot_ = 0;      // slot number of the next request
   Slot first_pending_ = 0;  // slot number of pending_.front()
+  // Replies are held while a request before this slot is unanswered: the end of the last read
+  // that concerned one session (see "Replies of one read" above).
+  Slot hold_until_ = 0;
   std::deque<std::optional<std::string>> pending_;
   std::string out_;      // replies ready to write
   std::string writing_;  // replies being written

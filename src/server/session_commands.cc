@@ -172,6 +172,7 @@ class ReplyTo {
 // Otherwise `op` travels to the owner's loop with its own copy of the key (Shard::SendTo).
 template <typename Op>
 void OnOwnerShard(Connection& conn, CommandId id, std::string_view session_key, Op op) {
+  conn.NoteRequestSession(session_key);
   Connection::Slot slot = conn.Reserve();
   Shard& owner = conn.server().ShardFor(session_key);
   ReplyTo reply(conn.shared_from_this(), slot, owner, id, conn.read_at());

@@ -167,6 +167,41 @@ TEST_F(S3FaultTest, SlowAnswersTimeOutAndTheWriteIsMadeAgain) {
   ExpectNothingPending();
 }
 
+// The replies of a read whose requests all name one session wait for the slowest (here the
+// DS.SYNC, behind a slow PUT) and come back in one write; a read that also names another
+// session is answered as its replies become ready, so one caller's DS.SYNC never holds back
+// another's replies on a shared connection (Connection, "Replies of one read").
+TEST_F(S3FaultTest, OnlyTheRepliesOfOneSessionsPipelineWaitForItsSync) {
+  ASSERT_EQ(Stash("t", "k", "0"), "+OK");
+  ASSERT_EQ(Sync("t"), "+OK");
+  proxy_->Inject(Fault::Delay(600ms, "PUT", 2));
+  client_->SendRaw(RespClient::Encode({"DS.STASH", "s", kView, "1", "k", "1"}) +
+                   RespClient::Encode({"DS.SYNC", "s", "20000"}));
+  std::string got;
+  ASSERT_TRUE(client_->ReceiveOnce(&got));
+  EXPECT_EQ(got, "+OK\r\n+OK\r\n");
+  // Both PUTs of this read are slow: the two stashes are answered at once (in one write or,
+  // from other shards, in two), the sync 600 ms later. Having both stash replies before the
+  // sync's means they were not held.
+  proxy_->Inject(Fault::Delay(600ms, "PUT", 2));
+  client_->SendRaw(RespClient::Encode({"DS.STASH", "t", kView, "1", "k", "2"}) +
+                   RespClient::Encode({"DS.STASH", "s", kView, "1", "k", "2"}) +
+                   RespClient::Encode({"DS.SYNC", "s", "20000"}));
+  std::string stashes;
+  while (stashes.size() < 10) {
+    std::string more;
+    ASSERT_TRUE(client_->ReceiveOnce(&more));
+    stashes += more;
+  }
+  EXPECT_EQ(stashes, "+OK\r\n+OK\r\n");
+  std::string sync;
+  if (stashes.size() == 10) {
+    ASSERT_TRUE(client_->ReceiveOnce(&sync));
+  }
+  EXPECT_EQ(stashes + sync, "+OK\r\n+OK\r\n+OK\r\n");
+  ExpectNothingPending();
+}
+
 TEST_F(S3FaultTest, AnAnswerLostAfterTheCommitIsFoundByRereading) {
   Info before = GetInfo(daemon_->port());
   const uint64_t puts = ProxySeen("PUT");

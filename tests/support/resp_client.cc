@@ -169,6 +169,13 @@ bool RespClient::ReadRaw(size_t n, std::string* out) {
   return true;
 }
 
+bool RespClient::ReceiveOnce(std::string* out) {
+  if (pos_ == buf_.size() && !Fill()) return false;
+  *out = buf_.substr(pos_);
+  pos_ = buf_.size();
+  return true;
+}
+
 bool RespClient::PeerClosed() {
   if (pos_ < buf_.size()) return false;
   char c;
