@@ -126,7 +126,7 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
     if (!decoded.ok()) {
       // Never overwrite what we cannot read: it may be a newer format or a damaged object
       // that an operator wants to inspect. DS.DELETE still works.
-      etag_ = result->etag;
+      SetEtag(result->etag);
       activity().broken = Status::Corruption("stored session " + std::string(key()) +
                                              " cannot be read: " + decoded.status().message());
       env_.logger.Error("session_unreadable",
@@ -136,7 +136,7 @@ void SessionActor::OnLoaded(Result<store::Object> result) {
       return;
     }
     MutableState() = std::move(decoded).value();
-    etag_ = result->etag;
+    SetEtag(result->etag);
     last_write_time_ = state_.last_seen_at();
   } else if (!result.status().IsNotFound()) {
     env_.stats.store_errors++;
@@ -256,7 +256,7 @@ Status SessionActor::AdoptStored(store::Object stored) {
     if (phase_ == Phase::kBroken || !HasUndurableWrites()) {
       phase_ = Phase::kBroken;
       activity().broken = error;
-      etag_ = std::move(stored.etag);
+      SetEtag(std::move(stored.etag));
     }
     return error;
   }
@@ -272,7 +272,7 @@ void SessionActor::AdoptBase(SessionState base, std::optional<std::string> etag)
     for (const Mutation& m : activity_->unflushed) base.Apply(m);
   }
   MutableState() = std::move(base);
-  etag_ = std::move(etag);
+  SetEtag(std::move(etag));
   last_write_time_ = std::max(last_write_time_, state_.last_seen_at());
   if (phase_ == Phase::kBroken) {
     phase_ = Phase::kReady;
@@ -522,30 +522,29 @@ void SessionActor::Reaccount() {
   if (!accounted_) return;
   // Walking the session is the costly part, and most entry points (a recover, a write's
   // completion) leave it unchanged: it is re-measured only after MutableState() was used.
-  if (state_bytes_stale_) {
-    state_bytes_ = state_.ApproximateBytes();
-    state_bytes_stale_ = false;
+  if (measured_bytes_stale_) {
+    measured_bytes_ = MeasuredBytes();
+    measured_bytes_stale_ = false;
   }
-  const size_t bytes = ApproximateBytes(state_bytes_);
+  const size_t bytes = ApproximateBytes(measured_bytes_);
   env_.stats.resident_bytes += bytes;
   env_.stats.resident_bytes -= accounted_bytes_;
   accounted_bytes_ = bytes;
 }
 
-size_t SessionActor::ApproximateBytes() const {
-  return ApproximateBytes(state_.ApproximateBytes());
-}
+size_t SessionActor::ApproximateBytes() const { return ApproximateBytes(MeasuredBytes()); }
+
+size_t SessionActor::MeasuredBytes() const { return state_.ApproximateBytes() + EtagHeapBytes(); }
 
 size_t SessionActor::KeyHeapBytes() const {
   return key_.capacity() > kInlineKeyBytes ? key_.capacity() + kMallocOverhead : 0;
 }
 
-size_t SessionActor::ApproximateBytes(size_t state_bytes) const {
+size_t SessionActor::ApproximateBytes(size_t measured_bytes) const {
   // The allocation make_shared made, and the heap parts. SessionState::ApproximateBytes counts
   // its own object too, so it is taken out of sizeof(*this).
   size_t bytes = kSharedAllocationOverhead + sizeof(*this) - sizeof(SessionState) + KeyHeapBytes() +
-                 state_bytes;
-  if (etag_) bytes += StringHeapBytes(*etag_);
+                 measured_bytes;
   if (activity_) {
     bytes += kMallocOverhead + sizeof(Activity) + activity_->pending_bytes +
              activity_->in_flight_bytes.capacity();
@@ -633,7 +632,7 @@ void SessionActor::OnRemoveDone(const Status& status) {
 }
 
 void SessionActor::OnWriteCommitted(std::optional<std::string> etag) {
-  etag_ = std::move(etag);
+  SetEtag(std::move(etag));
   write_in_flight_ = false;
   Activity& a = activity();
   // Free the buffers, not just their contents: most sessions now stay idle for long.

@@ -220,16 +220,26 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
     SessionActor& actor_;
   };
   void Reaccount();
-  // ApproximateBytes with the session's own part already measured.
-  size_t ApproximateBytes(size_t state_bytes) const;
+  // ApproximateBytes with MeasuredBytes() already measured.
+  size_t ApproximateBytes(size_t measured_bytes) const;
   // The allocation of a key too long to be held inline, or 0.
   size_t KeyHeapBytes() const;
   // The session, for a change: every change goes through here, so that Reaccount knows to
   // measure it again.
   SessionState& MutableState() {
-    state_bytes_stale_ = true;
+    measured_bytes_stale_ = true;
     return state_;
   }
+  // Every change of the etag goes through here: the measurement is corrected by the change in
+  // the etag's allocation, rather than the whole session measured again after each write.
+  void SetEtag(std::optional<std::string> etag) {
+    const size_t old_bytes = EtagHeapBytes();
+    etag_ = std::move(etag);
+    if (!measured_bytes_stale_) measured_bytes_ = measured_bytes_ - old_bytes + EtagHeapBytes();
+  }
+  size_t EtagHeapBytes() const { return etag_ ? StringHeapBytes(*etag_) : 0; }
+  // What Reaccount measures again after a change: the session and the etag's allocation.
+  size_t MeasuredBytes() const;
 
   // Runs `op` now if the actor is ready, else queues it behind the load (starting it). `op`
   // receives the load's failure, if the load failed. A ready actor runs `op` in place: only an
@@ -365,30 +375,33 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // up to kInlineKeyBytes — the Elixir plug's are 43 bytes — need no allocation at all.
   static constexpr size_t kInlineKeyBytes = 48;
 
-  // The members every request reads come first (the key, the residency, the flags and the
-  // state), those only writes need last: with many sessions each request's first touch of a
-  // cache line of its actor is a miss, and a recover then needs five of the six lines.
+  // The members every request reads come first (the key, the residency, the flags, the
+  // accounting, the activity and the state), those only writes need last: with many sessions
+  // each request's first touch of a cache line of its actor is a miss, and a recover then needs
+  // five of the six lines (with make_shared's control block in front, the state ends in the
+  // fifth; `ptype /o ds::session::SessionActor` in gdb shows the offsets).
   const ActorEnv& env_;
   const boost::container::small_vector<char, kInlineKeyBytes> key_;
   Residency residency_;
 
   Phase phase_ = Phase::kNew;
-  bool accounted_ = false;         // between StartAccounting and StopAccounting
-  bool state_bytes_stale_ = true;  // state_ may have changed since state_bytes_ was measured
-  const bool shared_store_;        // the store may have other writers: revalidate, keep records
-  bool dirty_ = false;             // accepted changes not yet handed to a write
-  bool write_in_flight_ = false;   // a write, delete or conflict re-read is running
-  bool retry_pending_ = false;     // waiting for a backoff timer
-  bool revalidating_ = false;      // a revalidation GET is running
-  size_t accounted_bytes_ = 0;     // this actor's share of stats.resident_bytes
-  size_t state_bytes_ = 0;         // state_.ApproximateBytes() when last measured
+  bool accounted_ = false;            // between StartAccounting and StopAccounting
+  bool measured_bytes_stale_ = true;  // state_ or etag_ may have changed since last measured
+  const bool shared_store_;           // the store may have other writers: revalidate, keep records
+  bool dirty_ = false;                // accepted changes not yet handed to a write
+  bool write_in_flight_ = false;      // a write, delete or conflict re-read is running
+  bool retry_pending_ = false;        // waiting for a backoff timer
+  bool revalidating_ = false;         // a revalidation GET is running
+  size_t accounted_bytes_ = 0;        // this actor's share of stats.resident_bytes
+  size_t measured_bytes_ = 0;         // MeasuredBytes() when last measured
+  std::unique_ptr<Activity> activity_;  // null while idle
 
   SessionState state_;  // read directly, changed only through MutableState()
 
-  // Read by writes (and rarely by a recover).
+  // Read by writes (and rarely by a recover): at the end, on the line a recover does not touch
+  // (Reaccount reads the etag only when the measurement is stale, see SetEtag).
   std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
   Micros last_write_time_ = 0;
-  std::unique_ptr<Activity> activity_;  // null while idle
 };
 
 }  // namespace ds::session
