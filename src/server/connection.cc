@@ -102,6 +102,9 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   processing_ = true;
+  // Only a read that starts with nothing unanswered holds its replies: replies of earlier
+  // requests still to come must not wait for this read's (see the header).
+  const bool earlier_replies_pending = !pending_.empty();
   read_requests_ = 0;
   read_session_requests_ = 0;
   read_one_session_ = true;
@@ -137,7 +140,7 @@ void Connection::ProcessInput() {
   // Before the replies go out, so that DS.SYNC replies the writes complete join this write.
   shard_.FlushWrites();
   processing_ = false;
-  if (ReadConcernedOneSession()) hold_until_ = next_slot_;
+  if (!earlier_replies_pending && ReadConcernedOneSession()) hold_until_ = next_slot_;
   WriteReadyReplies();
 }
 

@@ -19,9 +19,9 @@
 // that read's requests is answered, and written with it. A client that pipelines a stash and
 // its DS.SYNC then gets both replies in one packet: one send instead of two, and one wake-up of
 // the client, for the durable path's unit of work. Only replies the client asked for in the
-// same breath wait (a multiplexed connection whose read mixes sessions, or carries any other
-// command, is answered as replies become ready), and since replies go out in request order,
-// only those ahead of the last one to complete are held.
+// same breath wait: a multiplexed connection whose read mixes sessions, or carries any other
+// command, is answered as replies become ready, and a read that arrives while earlier replies
+// are still to come holds nothing (those earlier replies would otherwise wait for it).
 //
 // Back-pressure: a client that sends faster than it reads stops being read while it has
 // more than kMaxPendingReplies unanswered requests or kMaxOutputBytes of unread replies; its

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "fault_proxy.h"
 #include "s3_daemon.h"
@@ -200,6 +201,38 @@ TEST_F(S3FaultTest, OnlyTheRepliesOfOneSessionsPipelineWaitForItsSync) {
   }
   EXPECT_EQ(stashes + sync, "+OK\r\n+OK\r\n+OK\r\n");
   EXPECT_EQ(Sync("t"), "+OK");  // t's slow PUT may still be running
+  ExpectNothingPending();
+}
+
+// A read of one session's stash and sync that arrives while an earlier request is still
+// waiting (a recover loading a session, behind a slow GET) holds nothing back: the recover's
+// reply goes out when its load ends, not when the later sync does.
+TEST_F(S3FaultTest, ARecoverAnsweredEarlierIsNotHeldBehindALaterSync) {
+  // Both within the 1 s request timeout, so that neither is retried.
+  proxy_->Inject(Fault::Delay(300ms, "GET", 1));
+  proxy_->Inject(Fault::Delay(900ms, "PUT", 1));
+  const uint64_t gets = ProxySeen("GET");
+  client_->SendRaw(RespClient::Encode({"DS.RECOVER", "cold", kView, "1", "dead", "k", "session"}));
+  // Once the load has reached the store, the daemon has run the recover's read.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ProxySeen("GET") == gets && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_GT(ProxySeen("GET"), gets);
+  client_->SendRaw(RespClient::Encode({"DS.STASH", "s", kView, "1", "k", "3"}) +
+                   RespClient::Encode({"DS.SYNC", "s", "20000"}));
+  // What arrives first is the recover's reply, perhaps with the stash's; the sync's comes about
+  // 0.6 s later in a write of its own.
+  std::string first;
+  ASSERT_TRUE(client_->ReceiveOnce(&first));
+  EXPECT_NE(first.find("not_found"), std::string::npos) << first;
+  EXPECT_FALSE(first.ends_with("+OK\r\n+OK\r\n")) << first;
+  std::string all = first;
+  while (!all.ends_with("+OK\r\n+OK\r\n")) {
+    std::string more;
+    ASSERT_TRUE(client_->ReceiveOnce(&more));
+    all += more;
+  }
   ExpectNothingPending();
 }
 
