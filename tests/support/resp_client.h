@@ -41,8 +41,8 @@ class RespClient {
   bool Read(RespValue* out);
   // Reads exactly `n` raw bytes of the reply stream. Returns false if the connection closed.
   bool ReadRaw(size_t n, std::string* out);
-  // Reads whatever one recv(2) brings (waiting for at least a byte), after anything already
-  // buffered: tells which replies the daemon sent together. False if the connection closed.
+  // Returns the bytes already buffered, or else what one recv(2) brings (waiting for at least a
+  // byte): tells which replies the daemon sent together. False if the connection closed.
   bool ReceiveOnce(std::string* out);
   // True if the peer has closed the connection (reads EOF).
   bool PeerClosed();
