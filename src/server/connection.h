@@ -21,7 +21,9 @@
 // the client, for the durable path's unit of work. Only replies the client asked for in the
 // same breath wait: a multiplexed connection whose read mixes sessions, or carries any other
 // command, is answered as replies become ready, and a read that arrives while earlier replies
-// are still to come holds nothing (those earlier replies would otherwise wait for it).
+// are still to come holds nothing (those earlier replies would otherwise wait for it). Holding
+// saves sends and never delays more than that: when a write of earlier replies completes
+// meanwhile, OnWritten sends whatever is ready, held replies included.
 //
 // Back-pressure: a client that sends faster than it reads stops being read while it has
 // more than kMaxPendingReplies unanswered requests or kMaxOutputBytes of unread replies; its

@@ -386,7 +386,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
 
   Phase phase_ = Phase::kNew;
   bool accounted_ = false;            // between StartAccounting and StopAccounting
-  bool measured_bytes_stale_ = true;  // state_ or etag_ may have changed since last measured
+  bool measured_bytes_stale_ = true;  // state_ changed since measured (SetEtag corrects etags)
   const bool shared_store_;           // the store may have other writers: revalidate, keep records
   bool dirty_ = false;                // accepted changes not yet handed to a write
   bool write_in_flight_ = false;      // a write, delete or conflict re-read is running

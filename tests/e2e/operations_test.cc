@@ -186,8 +186,7 @@ int64_t InfoField(RespClient& c, const std::string& section, const std::string& 
 }
 
 TEST(OperationsTest, IdleSessionLeavesMemoryAndComesBackIdentical) {
-  std::string dir = ::testing::TempDir() + "/ds-idle-" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
+  std::string dir = FreshStoreDir("idle");
   DaemonProcess d({"--store", "file:" + dir, "--idle-timeout", "1s", "--sweep-interval", "1s"});
   ASSERT_TRUE(d.Start()) << d.Log();
   RespClient c(d.port());
@@ -216,8 +215,7 @@ TEST(OperationsTest, IdleSessionLeavesMemoryAndComesBackIdentical) {
 }
 
 TEST(OperationsTest, SecondDaemonOnTheSameDirectoryExitsWithAClearMessage) {
-  std::string dir = ::testing::TempDir() + "/ds-lock-" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
+  std::string dir = FreshStoreDir("lock");
   DaemonProcess first({"--store", "file:" + dir});
   ASSERT_TRUE(first.Start()) << first.Log();
   DaemonProcess second({"--store", "file:" + dir});
@@ -228,8 +226,7 @@ TEST(OperationsTest, SecondDaemonOnTheSameDirectoryExitsWithAClearMessage) {
 }
 
 TEST(OperationsTest, FileStoreKeepsSessionsAcrossARestart) {
-  std::string dir = ::testing::TempDir() + "/ds-restart-" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
+  std::string dir = FreshStoreDir("restart");
   {
     DaemonProcess d({"--store", "file:" + dir});
     ASSERT_TRUE(d.Start()) << d.Log();

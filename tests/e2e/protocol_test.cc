@@ -1,6 +1,5 @@
 // End-to-end: RESP framing, pipelining, concurrency and misbehaving clients (SPEC §4).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -172,8 +171,7 @@ TEST_F(ProtocolTest, ASlowReaderDoesNotStallOthers) {
 // arrive an fdatasync ahead of the sync's. New sessions (their first stash waits for a load)
 // and resident ones alike. (A read that mixes sessions is not held back: S3FaultTest.)
 TEST(ReplyBatchingTest, AStashAndItsSyncPipelinedTogetherComeBackInOneWrite) {
-  std::string dir = ::testing::TempDir() + "/ds-pair-" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
+  std::string dir = FreshStoreDir("pair");
   DaemonProcess daemon({"--store", "file:" + dir});
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   RespClient c(daemon.port());

@@ -1,6 +1,7 @@
 #include "daemon_process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -11,12 +12,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 extern char** environ;
 
 namespace ds::testing {
 
 std::string DaemonPath() { return DS_DAEMON_PATH; }
+
+std::string FreshStoreDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "/ds-" + name + "-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  return dir;
+}
 
 DaemonProcess::DaemonProcess(std::vector<std::string> args, std::vector<std::string> extra_env)
     : args_(std::move(args)), extra_env_(std::move(extra_env)) {

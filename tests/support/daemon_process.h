@@ -21,6 +21,10 @@ namespace ds::testing {
 // Path of the durable-stashd binary under test (set by CMake).
 std::string DaemonPath();
 
+// An empty directory for a daemon's file store: `ds-<name>-<pid>` under the test's temporary
+// directory, emptied of anything an earlier run left there (it is created by the daemon).
+std::string FreshStoreDir(const std::string& name);
+
 class DaemonProcess {
  public:
   // `args` are passed after the binary name; --port 0, --bind 127.0.0.1 and --shards 2 are
