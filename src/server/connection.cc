@@ -158,7 +158,7 @@ void Connection::Reply(std::string_view reply) {
     out_.append(reply);
     ++next_slot_;
     ++first_pending_;
-    if (!processing_) MaybeWrite();
+    if (!processing_) WriteSoon();
     return;
   }
   Complete(Reserve(), std::string(reply));
@@ -193,11 +193,25 @@ void Connection::WriteReadyReplies() {
   MoveReadyReplies();
   // first_pending_ is now the first unanswered request (or next_slot_ if there is none).
   if (first_pending_ < hold_until_) return;
+  WriteSoon();
+}
+
+void Connection::WriteSoon() {
+  if (write_in_flight_ || write_queued_ || closed_ || out_.empty()) {
+    MaybeWrite();  // closes a draining connection with nothing left to send
+    return;
+  }
+  write_queued_ = true;
+  shard_.WriteSoon(shared_from_this());
+}
+
+void Connection::WriteQueued() {
+  write_queued_ = false;
   MaybeWrite();
 }
 
 void Connection::MaybeWrite() {
-  if (write_in_flight_ || closed_) return;
+  if (write_in_flight_ || write_queued_ || closed_) return;
   if (out_.empty()) {
     if ((draining_ || close_after_replies_) && pending_.empty()) Close();
     return;

@@ -3,9 +3,10 @@
 // Reading: bytes go into a buffer that grows only as far as one request needs (bounded by
 // --max-request-bytes); RequestParser cuts complete requests out of it and each is handed to
 // the command table (commands.h). Everything that arrived is parsed before anything is
-// written, so a pipeline of N requests is answered with one write. The next read is then tried
-// after the other ready connections have been served (OnRead), by when a client that waits for
-// its replies has usually sent again.
+// written, so a pipeline of N requests is answered with one write. That write is made with
+// those of the other connections served in the same turn of the loop, a few at a time
+// (Shard::WriteSoon), and the next read is tried after them (OnRead), by when a client that
+// waits for its replies has usually sent again.
 //
 // Replies in request order: every request reserves a reply slot, numbered in arrival order.
 // A reply that is ready at once (PING, a session on this shard that is loaded) fills its slot
@@ -66,6 +67,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts the next read, unless one is running or reading is paused. The shard calls it for
   // the connections whose reads it deferred (Shard::ReadSoon).
   void ReadMore();
+  // Writes the replies that are ready; the shard calls it for the connections whose writes it
+  // deferred (Shard::WriteSoon).
+  void WriteQueued();
 
   uint64_t id() const { return id_; }
   Shard& shard() { return shard_; }
@@ -112,8 +116,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessInput();
   void MoveReadyReplies();
-  // MoveReadyReplies, then MaybeWrite unless a read's replies are being held (hold_until_).
+  // MoveReadyReplies, then WriteSoon unless a read's replies are being held (hold_until_).
   void WriteReadyReplies();
+  // Has the shard write the ready replies with the other connections' (Shard::WriteSoon), or
+  // leaves them to the write in flight, which sends them when it completes.
+  void WriteSoon();
   void MaybeWrite();
   void OnWritten(const boost::system::error_code& ec);
   bool ShouldPauseReading() const;
@@ -152,6 +159,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;      // replies ready to write
   std::string writing_;  // replies being written
   bool write_in_flight_ = false;
+  bool write_queued_ = false;  // waiting in the shard's list for WriteQueued
   bool close_after_replies_ = false;
   bool draining_ = false;
   bool closed_ = false;

@@ -75,6 +75,21 @@ void Shard::ResumeReads() {
   reads_resuming_.clear();
 }
 
+void Shard::WriteSoon(std::shared_ptr<Connection> conn) {
+  writes_waiting_.push_back(std::move(conn));
+  if (writes_waiting_.size() == 1) {
+    boost::asio::post(loop_, [this] { WriteWaiting(); });
+  } else if (writes_waiting_.size() == kWritesPerBurst) {
+    WriteWaiting();  // the posted handler will find nothing left, or the next burst's start
+  }
+}
+
+void Shard::WriteWaiting() {
+  writes_running_.swap(writes_waiting_);
+  for (const std::shared_ptr<Connection>& conn : writes_running_) conn->WriteQueued();
+  writes_running_.clear();
+}
+
 void Shard::AddConnection(const std::shared_ptr<Connection>& conn) {
   connections_[conn->id()] = conn;
 }

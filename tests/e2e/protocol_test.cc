@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,6 +149,44 @@ TEST_F(ProtocolTest, ManyConcurrentConnections) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// The shard writes the replies of the connections it served in one turn a burst at a time
+// (Shard::WriteSoon, 8 per burst): with more connections ready at once than fit in a few
+// bursts, every one still gets all its replies, in order, and a QUIT at the end of a pipeline
+// still closes after them.
+TEST_F(ProtocolTest, ConnectionsServedInOneTurnAllGetTheirReplies) {
+  constexpr int kClients = 27;  // three full bursts and a partial one
+  std::vector<std::unique_ptr<RespClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RespClient>(daemon_->port()));
+  }
+  for (int round = 0; round < 3; ++round) {
+    const bool last = round == 2;
+    for (int i = 0; i < kClients; ++i) {
+      const std::string s = "turn" + std::to_string(i);
+      std::string batch =
+          RespClient::Encode({"DS.STASH", s, "V", "1", "k", std::to_string(round)}) +
+          RespClient::Encode({"DS.RECOVER", s, "V", "1", "dead", "k", "session"}) +
+          RespClient::Encode({"PING"});
+      if (last) batch += RespClient::Encode({"QUIT"});
+      clients[i]->SendRaw(batch);
+    }
+    for (int i = 0; i < kClients; ++i) {
+      RespValue v;
+      ASSERT_TRUE(clients[i]->Read(&v)) << "client " << i;
+      EXPECT_EQ(v.Debug(), "+OK");
+      ASSERT_TRUE(clients[i]->Read(&v)) << "client " << i;
+      EXPECT_EQ(v.Debug(), "[\"recovered\", :1, \"k\", \"" + std::to_string(round) + "\"]");
+      ASSERT_TRUE(clients[i]->Read(&v)) << "client " << i;
+      EXPECT_EQ(v.Debug(), "+PONG");
+      if (last) {
+        ASSERT_TRUE(clients[i]->Read(&v)) << "client " << i;
+        EXPECT_EQ(v.Debug(), "+OK");
+        EXPECT_TRUE(clients[i]->PeerClosed()) << "client " << i;
+      }
+    }
+  }
 }
 
 TEST_F(ProtocolTest, ASlowReaderDoesNotStallOthers) {
