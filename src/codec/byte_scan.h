@@ -1,8 +1,9 @@
-// Eight bytes at a time: the scan that JSON strings spend most of their time in.
+// Sixteen or eight bytes at a time: the scan that JSON strings spend most of their time in.
 //
-// Strings in JSON are mostly plain ASCII text that needs no escape. Checking them a word at a
-// time (SWAR: SIMD within a register) instead of byte by byte makes writing names and
-// checking canonical values cheaper, portably and without intrinsics.
+// Strings in JSON are mostly plain ASCII text that needs no escape. Checking them a vector
+// (SSE2, which every x86-64 processor has) or a word (SWAR: SIMD within a register, portable)
+// at a time instead of byte by byte makes writing names and checking canonical values
+// cheaper: a 1 KiB value's text was a sixth of a DS.STASH's instructions scanned by words.
 #pragma once
 
 #include <array>
@@ -11,6 +12,10 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ds::codec {
 
@@ -45,12 +50,34 @@ inline constexpr auto kPlainJsonTextByte = [] {
   return plain;
 }();
 
+#if defined(__SSE2__)
+// The bytes of the sixteen at `p` that are not plain JSON string text, as a bit mask (bit i for
+// byte i); 0 if all are plain. Compared as signed bytes, everything below 0x20 and everything
+// from 0x80 up (negative) is less than 0x20, so one comparison finds control bytes and
+// non-ASCII alike; two more find '"' and '\'.
+inline unsigned NotPlainJsonTextMask16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i special = _mm_or_si128(
+      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+#endif
+
 // The position of the first byte at or after `pos` that is not plain JSON string text, or
-// s.size() if there is none. Whole words first; then the last few bytes as the end of the last
-// word of `s` (bytes already judged shifted out, spaces — plain text — shifted in), or one by
-// one when `s` is shorter than a word.
-inline size_t FindNotPlainJsonText(std::string_view s, size_t pos) {
+// s.size() if there is none. Sixteen bytes at a time where SSE2 is available, then whole
+// words; then the last few bytes as the end of the last word of `s` (bytes already judged
+// shifted out, spaces — plain text — shifted in), or one by one when `s` is shorter than a
+// word.
+[[gnu::always_inline]] inline size_t FindNotPlainJsonText(std::string_view s, size_t pos) {
   static_assert(std::endian::native == std::endian::little, "lane order must be memory order");
+#if defined(__SSE2__)
+  for (; pos + 16 <= s.size(); pos += 16) {
+    if (const unsigned mask = NotPlainJsonTextMask16(s.data() + pos); mask != 0) {
+      return pos + static_cast<size_t>(std::countr_zero(mask));
+    }
+  }
+#endif
   for (; pos + 8 <= s.size(); pos += 8) {
     if (const uint64_t lanes = NotPlainJsonTextLanes(LoadWord(s.data() + pos)); lanes != 0) {
       return pos + static_cast<size_t>(std::countr_zero(lanes)) / 8;

@@ -1,9 +1,10 @@
 // FindNotPlainJsonText against the byte-by-byte definition, at every length and start
-// position around the word size, with every kind of byte in every lane.
+// position around the word and vector sizes, with every kind of byte in every lane.
 #include "codec/byte_scan.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -17,18 +18,20 @@ size_t Reference(std::string_view s, size_t pos) {
   return pos < s.size() ? pos : s.size();
 }
 
+// Plain bytes and every kind of byte that is not: the neighbours of each boundary too.
+const std::string kKinds =
+    std::string("a ~!#[]{}\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\xff", 21) + std::string(1, '\0');
+
 TEST(ByteScanTest, FindsTheFirstByteThatIsNotPlainText) {
-  // Plain bytes and every kind of byte that is not: the neighbours of each boundary too.
-  const std::string kinds =
-      std::string("a ~!#[]{}\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\xff", 21) +
-      std::string(1, '\0');
   std::mt19937_64 rng(7);
   for (int round = 0; round < 20000; ++round) {
-    const size_t length = rng() % 40;
+    const size_t length = rng() % 72;
+    // Mostly plain text, so that long plain runs and late special bytes both occur: one byte
+    // in 4 drawn from the kinds, or one in 40, for runs longer than a 16-byte vector.
+    const uint64_t one_in = round % 2 == 0 ? 4 : 40;
     std::string s;
     for (size_t i = 0; i < length; ++i) {
-      // Mostly plain text, so that long plain runs and late special bytes both occur.
-      s.push_back(rng() % 4 != 0 ? 'x' : kinds[rng() % kinds.size()]);
+      s.push_back(rng() % one_in != 0 ? 'x' : kKinds[rng() % kKinds.size()]);
     }
     for (size_t pos = 0; pos <= s.size(); ++pos) {
       ASSERT_EQ(FindNotPlainJsonText(s, pos), Reference(s, pos))
@@ -37,8 +40,21 @@ TEST(ByteScanTest, FindsTheFirstByteThatIsNotPlainText) {
   }
 }
 
+TEST(ByteScanTest, FindsEveryKindOfByteInEveryLaneOfAVectorOrWord) {
+  for (size_t length = 1; length <= 48; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const char kind : kKinds) {
+        std::string s(length, 'x');
+        s[at] = kind;
+        ASSERT_EQ(FindNotPlainJsonText(s, 0), Reference(s, 0))
+            << "length " << length << " byte " << static_cast<int>(kind) << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(ByteScanTest, PlainTextOfEveryLengthHasNothingToFind) {
-  for (size_t length = 0; length < 40; ++length) {
+  for (size_t length = 0; length < 72; ++length) {
     const std::string s(length, 'p');
     EXPECT_EQ(FindNotPlainJsonText(s, 0), length);
   }
