@@ -79,8 +79,8 @@ class Shard {
   // first wakes the client's thread and the others find it awake, as Redis writes its
   // clients' replies just before it waits for events again. The bound keeps a long turn (50
   // pipelining connections ready at once) from holding the first connection's replies until
-  // the last one is served: measured (BENCHMARKS.md, item 59), bursts of 8 cost the server less
-  // than bursts of 4 or of a whole turn, and lowered p99.
+  // the last one is served. Bursts of 8 gave the best mix of CPU per request and p99 of 4, 8,
+  // 16 and a whole turn in alternated runs (BENCHMARKS.md, item 59).
   void WriteSoon(std::shared_ptr<Connection> conn);
   static constexpr size_t kWritesPerBurst = 8;
 
