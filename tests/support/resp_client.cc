@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +50,11 @@ RespClient::RespClient(uint16_t port) {
   }
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // A reply that never comes fails the read (and the test) after kReplyTimeoutSeconds, with a
+  // message, rather than holding the test until ctest's timeout.
+  timeval timeout{};
+  timeout.tv_sec = kReplyTimeoutSeconds;
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 }
 
 RespClient::~RespClient() {
@@ -88,6 +94,9 @@ bool RespClient::Fill() {
   }
   char chunk[65536];
   ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    std::fprintf(stderr, "RespClient: nothing received for %d s\n", kReplyTimeoutSeconds);
+  }
   if (n <= 0) return false;
   buf_.append(chunk, static_cast<size_t>(n));
   return true;
