@@ -79,12 +79,14 @@ void Shard::WriteSoon(std::shared_ptr<Connection> conn) {
   writes_waiting_.push_back(std::move(conn));
   if (writes_waiting_.size() == 1) {
     boost::asio::post(loop_, [this] { WriteWaiting(); });
-  } else if (writes_waiting_.size() == kWritesPerBurst) {
+  } else if (writes_waiting_.size() >= kWritesPerBurst && writes_running_.empty()) {
     WriteWaiting();  // the posted handler will find nothing left, or the next burst's start
   }
 }
 
 void Shard::WriteWaiting() {
+  // Taken out first, so that the list being walked never changes under the walk (WriteSoon
+  // does not start a burst while one is being written).
   writes_running_.swap(writes_waiting_);
   for (const std::shared_ptr<Connection>& conn : writes_running_) conn->WriteQueued();
   writes_running_.clear();
