@@ -27,8 +27,9 @@ struct RespValue {
 
 class RespClient {
  public:
-  // How long a read waits for the daemon's next bytes before it fails (SO_RCVTIMEO): longer
-  // than any test's legitimate wait (a DS.SYNC behind a failing store waits for its timeout).
+  // How long a read waits for the daemon's next bytes (SO_RCVTIMEO) before it returns false and
+  // fails the running test: longer than any test's legitimate wait (a DS.SYNC behind a failing
+  // store waits for its timeout).
   static constexpr int kReplyTimeoutSeconds = 60;
 
   // Connects to 127.0.0.1:port; aborts the test process on failure (use in tests only).
@@ -44,10 +45,12 @@ class RespClient {
   // Reads one reply. Returns false if the connection closed first, or nothing came for
   // kReplyTimeoutSeconds.
   bool Read(RespValue* out);
-  // Reads exactly `n` raw bytes of the reply stream. Returns false if the connection closed.
+  // Reads exactly `n` raw bytes of the reply stream. Returns false if the connection closed,
+  // or nothing came for kReplyTimeoutSeconds.
   bool ReadRaw(size_t n, std::string* out);
   // Returns the bytes already buffered, or else what one recv(2) brings (waiting for at least a
-  // byte): tells which replies the daemon sent together. False if the connection closed.
+  // byte): tells which replies the daemon sent together. False if the connection closed, or
+  // nothing came for kReplyTimeoutSeconds.
   bool ReceiveOnce(std::string* out);
   // True if the peer has closed the connection (reads EOF); false if it sends a byte or
   // nothing comes for kReplyTimeoutSeconds.
