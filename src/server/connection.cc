@@ -102,6 +102,8 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   processing_ = true;
+  // The requests of this read get one reading of the wall clock (session/clock.h BatchClock).
+  session::BatchClock::Hold one_time(shard_.clock());
   // Only a read that starts with nothing unanswered holds its replies: replies of earlier
   // requests still to come must not wait for this read's (see the header).
   const bool earlier_replies_pending = !pending_.empty();

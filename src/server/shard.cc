@@ -16,7 +16,8 @@ Shard::Shard(size_t index, Deps deps)
     : index_(index),
       work_(boost::asio::make_work_guard(loop_)),
       writer_(deps.writer),
-      sessions_(session::ActorEnv{loop_, deps.reader, deps.writer, deps.clock, deps.options,
+      clock_(deps.clock),
+      sessions_(session::ActorEnv{loop_, deps.reader, deps.writer, clock_, deps.options,
                                   session_stats_, deps.logger}),
       maintenance_timer_(loop_) {}
 

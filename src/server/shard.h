@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "server/command_stats.h"
+#include "session/clock.h"
 #include "session/session_table.h"
 
 namespace ds::server {
@@ -56,6 +57,8 @@ class Shard {
 
   // --- Used only on this shard's thread -------------------------------------------------
   session::SessionTable& sessions() { return sessions_; }
+  // The clock this shard's sessions read: a Hold on it gives a batch of requests one reading.
+  session::BatchClock& clock() { return clock_; }
   session::SessionStats& session_stats() { return session_stats_; }
   CommandStats& command_stats() { return command_stats_; }
   // Lets the write path complete the writes of the requests just run (WritePath::Flush).
@@ -106,6 +109,7 @@ class Shard {
 
   session::WritePath& writer_;
   session::SessionStats session_stats_;
+  session::BatchClock clock_;
   CommandStats command_stats_;
   session::SessionTable sessions_;
   boost::asio::steady_timer maintenance_timer_;
