@@ -145,8 +145,12 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   template <typename Done>
   void Stash(Mutation&& m, Done&& done) {
     AccountingScope accounting(*this);
-    WhenReady([self = shared_from_this(), m = std::move(m),
-               done = std::forward<Done>(done)](const Status& st) mutable {
+    // A ready actor answers in place: only a stash that waits for a load needs the closure
+    // that keeps the actor and the mutation (a reference count taken from shared_from_this is
+    // an atomic compare-and-swap, and the mutation would be moved twice more).
+    if (ReadyNow()) return done(AcceptStash(std::move(m)));
+    QueueUntilReady([self = shared_from_this(), m = std::move(m),
+                     done = std::forward<Done>(done)](const Status& st) mutable {
       done(st.ok() ? self->AcceptStash(std::move(m)) : st);
     });
   }
@@ -156,15 +160,12 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   template <typename Done>
   void Recover(RecoverRequest&& request, Done&& done) {
     AccountingScope accounting(*this);
+    // In place on a ready actor whose store has no other writer, as for Stash.
+    if (!shared_store_ && ReadyNow()) return RecoverNow(request, done);
     WhenFresh([self = shared_from_this(), request = std::move(request),
                done = std::forward<Done>(done)](const Status& st) mutable {
       if (!st.ok()) return done(Result<RecoverReply>(st));
-      const Micros now = self->env_.clock.Now();
-      std::optional<Mutation> clear;
-      // The reply views the session's data, so it is handed over before the recover's own
-      // changes (FinishRecover) could move or free what it views.
-      done(Result<RecoverReply>(self->StartRecover(request, now, &clear)));
-      self->FinishRecover(now, std::move(clear));
+      self->RecoverNow(request, done);
     });
   }
   // DS.DROP: the number of keys removed.
@@ -246,12 +247,15 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // operation that must wait is wrapped in a Waiter (an allocation per request otherwise).
   template <typename Op>
   void WhenReady(Op&& op) {
-    if (phase_ == Phase::kReady) {
-      ExpireIfDue();
-      op(Status::OK());
-      return;
-    }
+    if (ReadyNow()) return op(Status::OK());
     QueueUntilReady(Waiter(std::forward<Op>(op)));
+  }
+  // True if the actor is ready, after expiring the session if it is due: what an operation
+  // checks before it runs in place.
+  bool ReadyNow() {
+    if (phase_ != Phase::kReady) return false;
+    ExpireIfDue();
+    return true;
   }
   // Like WhenReady, and on a shared store also revalidates a resident session first (see the
   // file comment). `op` receives the failure if the session could not be confirmed current.
@@ -291,6 +295,16 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   RecoverReply StartRecover(const RecoverRequest& request, Micros now,
                             std::optional<Mutation>* clear);
   void FinishRecover(Micros now, std::optional<Mutation> clear);
+  // Both steps, on a ready (and, on a shared store, revalidated) actor.
+  template <typename Done>
+  void RecoverNow(const RecoverRequest& request, Done& done) {
+    const Micros now = env_.clock.Now();
+    std::optional<Mutation> clear;
+    // The reply views the session's data, so it is handed over before the recover's own
+    // changes (FinishRecover) could move or free what it views.
+    done(Result<RecoverReply>(StartRecover(request, now, &clear)));
+    FinishRecover(now, std::move(clear));
+  }
   // Counts a change that must reach the store (Accept does this for mutations).
   void MarkChanged();
   Micros NextWriteTime();
