@@ -70,6 +70,28 @@ TEST(Utf8, StrictValidation) {
   EXPECT_EQ(Utf8ErrorOffset("\xC3\x28"), 0u);
 }
 
+// The inline ASCII test, at every length around the word size and with the one non-ASCII byte
+// at every position: a byte the word loop or the overlapping last word misses fails here.
+TEST(Utf8, AsciiTextAtEveryLengthAndPosition) {
+  for (size_t n = 0; n <= 40; ++n) {
+    const std::string ascii(n, 'a');
+    EXPECT_TRUE(IsAsciiText(ascii)) << n;
+    EXPECT_TRUE(IsValidUtf8Text(ascii)) << n;
+    for (size_t at = 0; at < n; ++at) {
+      std::string high = ascii;
+      high[at] = '\x80';  // a stray continuation byte: not ASCII, not valid UTF-8 either
+      EXPECT_FALSE(IsAsciiText(high)) << n << " " << at;
+      EXPECT_FALSE(IsValidUtf8Text(high)) << n << " " << at;
+      if (at + 1 < n) {
+        high[at] = '\xC3';  // é: not ASCII, but valid UTF-8
+        high[at + 1] = '\xA9';
+        EXPECT_FALSE(IsAsciiText(high)) << n << " " << at;
+        EXPECT_TRUE(IsValidUtf8Text(high)) << n << " " << at;
+      }
+    }
+  }
+}
+
 TEST(Utf8, AppendUtf8) {
   std::string s;
   for (uint32_t cp : {0x24u, 0xA2u, 0x20ACu, 0x10348u, 0x10FFFFu}) AppendUtf8(cp, s);
