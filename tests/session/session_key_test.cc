@@ -13,14 +13,20 @@ bool Allowed(int c) {
          c == '_';
 }
 
+// Every length on both sides of the sixteen-byte vectors (the last one overlapping the one
+// before it), every position, every byte: a byte a vector misses, or a range off by one, fails.
 TEST(SessionKeyTest, EveryByteAtEveryPositionIsJudgedByItself) {
-  const std::string base = "abcDEF012-_xyzXYZ789-_Ab";  // 24 bytes, all allowed
-  ASSERT_TRUE(IsValidSessionKey(base));
-  for (size_t pos = 0; pos < base.size(); ++pos) {
-    for (int c = 0; c < 256; ++c) {
-      std::string key = base;
-      key[pos] = static_cast<char>(c);
-      EXPECT_EQ(IsValidSessionKey(key), Allowed(c)) << "byte " << c << " at " << pos;
+  const std::string allowed = "abcDEF012-_xyzXYZ789-_AbMNOPQRSTUVWmnopqrstuvw3456";  // 50 bytes
+  for (size_t length = 1; length <= allowed.size(); ++length) {
+    const std::string base = allowed.substr(0, length);
+    ASSERT_TRUE(IsValidSessionKey(base)) << base;
+    for (size_t pos = 0; pos < base.size(); ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string key = base;
+        key[pos] = static_cast<char>(c);
+        ASSERT_EQ(IsValidSessionKey(key), Allowed(c))
+            << "byte " << c << " at " << pos << " of " << length;
+      }
     }
   }
 }
