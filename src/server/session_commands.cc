@@ -144,17 +144,35 @@ class ReplyTo {
   std::chrono::steady_clock::time_point start() const { return start_; }
 
   void operator()(std::string bytes) const {
-    auto took = std::chrono::steady_clock::now() - start_;
-    owner_->command_stats().RecordLatency(
-        id_,
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+    RecordLatency();
     if (!bytes.empty() && bytes[0] == '-') {
       CountError(*owner_, std::string_view(bytes).substr(1, bytes.find(' ') - 1));
     }
     Connection::CompleteFrom(*owner_, conn_, slot_, std::move(bytes));
   }
 
+  // A reply that is not an error, of at most `bound` bytes that `write(char* at)` writes at
+  // `at` (returning the end of what it wrote): on the connection's own shard it is written
+  // straight into the output buffer when it is next in line (Connection::CompleteWriting).
+  template <typename Write>
+  void Written(size_t bound, Write&& write) const {
+    if (owner_ != &conn_->shard()) {
+      std::string bytes(bound, '\0');
+      bytes.resize(static_cast<size_t>(write(bytes.data()) - bytes.data()));
+      return (*this)(std::move(bytes));
+    }
+    RecordLatency();
+    conn_->CompleteWriting(slot_, bound, write);
+  }
+
  private:
+  void RecordLatency() const {
+    auto took = std::chrono::steady_clock::now() - start_;
+    owner_->command_stats().RecordLatency(
+        id_,
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  }
+
   std::shared_ptr<Connection> conn_;
   Connection::Slot slot_;
   Shard* owner_;
@@ -199,13 +217,35 @@ std::string_view OutcomeBulk(RecoverReply::Outcome outcome) {
   return {};
 }
 
-std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
+// The most bytes a recover's reply in JSON takes: the reply is bounded up front and written in
+// one pass, with no capacity check or call per piece (half the cost of appending).
+size_t JsonRecoverReplyBound(const RecoverReply& r) {
+  size_t bound = 2 * protocol::kMaxFramingBytes + OutcomeBulk(r.outcome).size();
+  for (const auto& [key, json] : r.values) {
+    bound += protocol::MaxBulkBytes(key.size()) + protocol::MaxBulkBytes(json.size());
+  }
+  return bound;
+}
+
+// Writes a recover's reply in JSON at `at`, which has JsonRecoverReplyBound bytes; returns the
+// end of what it wrote. JSON values go out as stored.
+char* WriteJsonRecoverReply(char* at, const RecoverReply& r) {
   const std::string_view outcome = OutcomeBulk(r.outcome);
-  const size_t elements = 2 + 2 * r.values.size();
+  at = protocol::WriteArrayHeader(at, 2 + 2 * r.values.size());
+  std::memcpy(at, outcome.data(), outcome.size());
+  at = protocol::WriteInteger(at + outcome.size(), r.stored_vsn);
+  for (const auto& [key, json] : r.values) {
+    at = protocol::WriteBulk(at, key);
+    at = protocol::WriteBulk(at, json);
+  }
+  return at;
+}
+
+std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
   if (codec != Codec::kJson) {
     std::string out;
-    protocol::AppendArrayHeader(out, elements);
-    out.append(outcome);
+    protocol::AppendArrayHeader(out, 2 + 2 * r.values.size());
+    out.append(OutcomeBulk(r.outcome));
     protocol::AppendInteger(out, r.stored_vsn);
     for (const auto& [key, json] : r.values) {
       protocol::AppendBulk(out, key);
@@ -213,22 +253,17 @@ std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
     }
     return out;
   }
-  // JSON values go out as stored: the reply's size is bounded up front and it is written in
-  // one pass, with no capacity check or call per piece (half the cost of appending).
-  size_t bound = 2 * protocol::kMaxFramingBytes + outcome.size();
-  for (const auto& [key, json] : r.values) {
-    bound += protocol::MaxBulkBytes(key.size()) + protocol::MaxBulkBytes(json.size());
-  }
-  std::string out(bound, '\0');
-  char* at = protocol::WriteArrayHeader(out.data(), elements);
-  std::memcpy(at, outcome.data(), outcome.size());
-  at = protocol::WriteInteger(at + outcome.size(), r.stored_vsn);
-  for (const auto& [key, json] : r.values) {
-    at = protocol::WriteBulk(at, key);
-    at = protocol::WriteBulk(at, json);
-  }
-  out.resize(static_cast<size_t>(at - out.data()));
+  std::string out(JsonRecoverReplyBound(r), '\0');
+  out.resize(static_cast<size_t>(WriteJsonRecoverReply(out.data(), r) - out.data()));
   return out;
+}
+
+// Sends a recover's outcome through `reply`: JSON replies are written where they go
+// (ReplyTo::Written), the others built first.
+void SendRecoverReply(const ReplyTo& reply, const Result<RecoverReply>& r, Codec codec) {
+  if (!r.ok()) return reply(ErrorReply(r.status()));
+  if (codec != Codec::kJson) return reply(RecoverReplyBytes(*r, codec));
+  reply.Written(JsonRecoverReplyBound(*r), [&r](char* at) { return WriteJsonRecoverReply(at, *r); });
 }
 
 }  // namespace
@@ -293,10 +328,10 @@ void CmdRecover(Connection& conn, const Args& args) {
                                                           ReplyTo reply) mutable {
                  auto session = owner.sessions().FindOrCreate(key, reply.start());
                  // The reply views the session: it becomes bytes before the callback returns.
-                 session->Recover(
-                     std::move(req), [reply = std::move(reply), codec](Result<RecoverReply> r) {
-                       reply(r.ok() ? RecoverReplyBytes(*r, codec) : ErrorReply(r.status()));
-                     });
+                 session->Recover(std::move(req),
+                                  [reply = std::move(reply), codec](Result<RecoverReply> r) {
+                                    SendRecoverReply(reply, r, codec);
+                                  });
                });
 }
 
