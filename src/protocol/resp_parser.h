@@ -53,6 +53,9 @@ class RequestParser {
   // never looked at, and no byte is looked at twice however the input is chunked, so this grows
   // linearly with the input; tests use it to prove that without timing anything.
   size_t bytes_examined() const { return bytes_examined_; }
+  // Requests parsed in one pass (ParseWholeRequest) rather than by the state machine. Both give
+  // the same result, so only this shows that the common forms take the fast path (tests).
+  uint64_t whole_requests() const { return whole_requests_; }
 
  private:
   // Implementation state lives in resp_parser.cc; see the comments there. All positions are
@@ -86,6 +89,7 @@ class RequestParser {
   size_t expected_args_ = 0;  // from the *<n> header
   size_t pending_bulk_ = 0;   // length of the bulk string being waited for
   size_t bytes_examined_ = 0;
+  uint64_t whole_requests_ = 0;
   Phase phase_ = Phase::kStart;
   bool completed_ = false;  // the previous call returned kComplete
   bool failed_ = false;

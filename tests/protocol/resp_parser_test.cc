@@ -546,5 +546,32 @@ TEST(LinearityTest, WholeRequestFastPathMatchesTheStateMachine) {
   }
 }
 
+// Every argument length up to 300 (one, two and three digits, the counts around the
+// one-and-two-digit shortcut) goes through the one-pass path, with the right bytes.
+TEST(LinearityTest, PlainRequestsOfEveryShortLengthTakeTheFastPath) {
+  for (size_t n = 1; n <= 300; ++n) {
+    const std::string value(n, 'v');
+    const std::string input = "*2\r\n$3\r\nGET\r\n$" + std::to_string(n) + "\r\n" + value + "\r\n";
+    RequestParser parser;
+    ASSERT_EQ(parser.Parse(input), State::kComplete) << n;
+    ASSERT_THAT(parser.args(), ElementsAre("GET", value)) << n;
+    EXPECT_EQ(parser.consumed(), input.size()) << n;
+    EXPECT_EQ(parser.whole_requests(), 1u) << n;
+  }
+  // A length at a limit: the largest allowed takes the fast path, one more is refused by it
+  // (and then by the state machine, with its error).
+  for (uint64_t max : {uint64_t{1}, uint64_t{9}, uint64_t{10}, uint64_t{99}}) {
+    const ParserLimits limits{.max_args = 16, .max_bulk_bytes = max};
+    for (uint64_t n : {max, max + 1}) {
+      const std::string input =
+          "*1\r\n$" + std::to_string(n) + "\r\n" + std::string(n, 'v') + "\r\n";
+      RequestParser parser(limits);
+      const State state = parser.Parse(input);
+      EXPECT_EQ(state, n <= max ? State::kComplete : State::kError) << max << " " << n;
+      EXPECT_EQ(parser.whole_requests(), n <= max ? 1u : 0u) << max << " " << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ds::protocol
