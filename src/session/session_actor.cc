@@ -43,7 +43,7 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
 
 SessionActor::SessionActor(const ActorEnv& env, std::string_view session_key)
     : env_(env),
-      key_(session_key.begin(), session_key.end()),
+      key_(session_key),
       shared_store_(env.reader.store().MayHaveOtherWriters()) {}
 
 // A shard destroys actors only when they are evictable, or at the very end of a shutdown
@@ -537,7 +537,7 @@ size_t SessionActor::ApproximateBytes() const { return ApproximateBytes(Measured
 size_t SessionActor::MeasuredBytes() const { return state_.ApproximateBytes() + EtagHeapBytes(); }
 
 size_t SessionActor::KeyHeapBytes() const {
-  return key_.capacity() > kInlineKeyBytes ? key_.capacity() + kMallocOverhead : 0;
+  return key_.HeapBytes() > 0 ? key_.HeapBytes() + kMallocOverhead : 0;
 }
 
 size_t SessionActor::ApproximateBytes(size_t measured_bytes) const {

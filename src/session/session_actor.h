@@ -56,7 +56,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -74,6 +73,7 @@
 #include "common/result.h"
 #include "session/clock.h"
 #include "session/session_options.h"
+#include "session/session_key.h"
 #include "session/session_state.h"
 #include "session/session_stats.h"
 #include "session/store_executor.h"
@@ -121,7 +121,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   SessionActor& operator=(const SessionActor&) = delete;
   ~SessionActor();
 
-  std::string_view key() const { return {key_.data(), key_.size()}; }
+  std::string_view key() const { return key_.view(); }
 
   // The actor's place in its session table's least-recently-used order: kept by the table
   // (session_table.h), never read by the actor. It lives here rather than in the table's
@@ -129,12 +129,14 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   struct Residency {
     SessionActor* newer = nullptr;
     SessionActor* older = nullptr;
-    // When it was last moved to the most recently used end: its last use, or one at most
-    // SessionOptions::lru_reorder_interval before it.
-    std::chrono::steady_clock::time_point placed;
   };
   Residency& residency() { return residency_; }
   const Residency& residency() const { return residency_; }
+  // When the actor was last moved to the most recently used end: its last use, or one at most
+  // SessionOptions::lru_reorder_interval before it. Read on every use, unlike the links, which
+  // change at most once per interval: so it is kept with the fields every request reads.
+  std::chrono::steady_clock::time_point& placed() { return placed_; }
+  std::chrono::steady_clock::time_point placed() const { return placed_; }
 
   // Each operation completes exactly once through its callback, on the shard's loop
   // (possibly before the call returns).
@@ -324,7 +326,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   std::string ObjectKey() const {
     const std::string& prefix = env_.options.key_prefix;
     std::string object_key;
-    object_key.reserve(prefix.size() + key_.size());
+    object_key.reserve(prefix.size() + key().size());
     object_key.append(prefix).append(key());
     return object_key;
   }
@@ -383,20 +385,19 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   void ReleaseActivityIfIdle();
   size_t pending_bytes() const { return activity_ ? activity_->pending_bytes : 0; }
 
+  // The members a request reads come first (the key, the time of placement, the flags, the
+  // accounting, the activity and the state), then those only writes need (the etag and the
+  // last write time), and last the LRU links, which change at most once a second: with many
+  // sessions each request's first touch of a cache line of its actor is a miss. With
+  // make_shared's control block in front, a stash reads five of the six lines and a recover
+  // five (`ptype /o ds::session::SessionActor` in gdb shows the offsets; the object sits at the
+  // start of a cache line, jemalloc's 384-byte size class being six lines).
+  const ActorEnv& env_;
   // Every request compares its session key with this one (the session table finds actors by
   // it): held inside the actor, the comparison reads memory the request touches anyway rather
-  // than a separate allocation, which with many sessions would be one more cache miss. Keys
-  // up to kInlineKeyBytes — the Elixir plug's are 43 bytes — need no allocation at all.
-  static constexpr size_t kInlineKeyBytes = 48;
-
-  // The members every request reads come first (the key, the residency, the flags, the
-  // accounting, the activity and the state), those only writes need last: with many sessions
-  // each request's first touch of a cache line of its actor is a miss, and a recover then needs
-  // five of the six lines (with make_shared's control block in front, the state ends in the
-  // fifth; `ptype /o ds::session::SessionActor` in gdb shows the offsets).
-  const ActorEnv& env_;
-  const boost::container::small_vector<char, kInlineKeyBytes> key_;
-  Residency residency_;
+  // than a separate allocation, which with many sessions would be one more cache miss.
+  const InlineKey key_;
+  std::chrono::steady_clock::time_point placed_;
 
   Phase phase_ = Phase::kNew;
   bool accounted_ = false;            // between StartAccounting and StopAccounting
@@ -416,6 +417,8 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   // (Reaccount reads the etag only when the measurement is stale, see SetEtag).
   std::optional<std::string> etag_;  // etag of the stored object; nullopt if none stored
   Micros last_write_time_ = 0;
+
+  Residency residency_;
 };
 
 }  // namespace ds::session

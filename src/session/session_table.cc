@@ -25,7 +25,7 @@ std::chrono::steady_clock::time_point SessionTable::TimeOfPlacement(
   // `now` is when the request was read, and a request from another shard can come after a
   // later-read one: taking the newest entry's time if it is later keeps the list sorted by
   // time, which idle eviction relies on (it stops at the first recent entry).
-  return newest_ != nullptr ? std::max(now, newest_->residency().placed) : now;
+  return newest_ != nullptr ? std::max(now, newest_->placed()) : now;
 }
 
 std::chrono::steady_clock::duration SessionTable::ReorderInterval() const {
@@ -34,10 +34,9 @@ std::chrono::steady_clock::duration SessionTable::ReorderInterval() const {
 }
 
 void SessionTable::Touch(SessionActor& actor, std::chrono::steady_clock::time_point now) {
-  SessionActor::Residency& r = actor.residency();
   // Placed recently enough: it stays, and its neighbours are not written.
-  if (now < r.placed + ReorderInterval()) return;
-  r.placed = TimeOfPlacement(now);
+  if (now < actor.placed() + ReorderInterval()) return;
+  actor.placed() = TimeOfPlacement(now);
   if (newest_ == &actor) return;
   Unlink(actor);
   LinkNewest(actor);
@@ -64,7 +63,7 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
     std::string_view key, std::chrono::steady_clock::time_point now) {
   if (auto actor = Find(key, now)) return actor;
   auto actor = std::make_shared<SessionActor>(env_, key);
-  actor->residency().placed = TimeOfPlacement(now);
+  actor->placed() = TimeOfPlacement(now);
   index_.insert(actor);
   LinkNewest(*actor);
   env_.stats.resident = index_.size();
@@ -76,7 +75,7 @@ std::shared_ptr<SessionActor> SessionTable::FindOrCreate(
 void SessionTable::Maintain(std::chrono::steady_clock::time_point now) {
   // Idle eviction: walk from the least recently used end until the first recent entry.
   auto idle_before = now - env_.options.idle_timeout;
-  for (SessionActor* a = oldest_; a != nullptr && a->residency().placed <= idle_before;) {
+  for (SessionActor* a = oldest_; a != nullptr && a->placed() <= idle_before;) {
     SessionActor* newer = a->residency().newer;
     if (a->Evictable()) {
       Erase(*a);

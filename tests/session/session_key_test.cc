@@ -38,5 +38,18 @@ TEST(SessionKeyTest, LengthIsOneTo128Bytes) {
   EXPECT_FALSE(IsValidSessionKey(std::string(kMaxSessionKeyBytes + 1, 'a')));
 }
 
+// Keys up to kInlineBytes are held inline, longer ones (to the 128-byte maximum) in an
+// allocation of their own; either way the key reads back as it was given.
+TEST(InlineKeyTest, HoldsEveryLengthInlineOrOnTheHeap) {
+  static_assert(sizeof(InlineKey) == 56, "the actor's layout counts on 56 bytes");
+  for (size_t length = 1; length <= kMaxSessionKeyBytes; ++length) {
+    std::string key;
+    for (size_t i = 0; i < length; ++i) key.push_back(static_cast<char>('a' + i % 26));
+    const InlineKey held(key);
+    EXPECT_EQ(held.view(), key) << length;
+    EXPECT_EQ(held.HeapBytes(), length <= InlineKey::kInlineBytes ? 0u : length) << length;
+  }
+}
+
 }  // namespace
 }  // namespace ds::session
