@@ -263,7 +263,8 @@ std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
 void SendRecoverReply(const ReplyTo& reply, const Result<RecoverReply>& r, Codec codec) {
   if (!r.ok()) return reply(ErrorReply(r.status()));
   if (codec != Codec::kJson) return reply(RecoverReplyBytes(*r, codec));
-  reply.Written(JsonRecoverReplyBound(*r), [&r](char* at) { return WriteJsonRecoverReply(at, *r); });
+  reply.Written(JsonRecoverReplyBound(*r),
+                [&r](char* at) { return WriteJsonRecoverReply(at, *r); });
 }
 
 }  // namespace
@@ -329,7 +330,7 @@ void CmdRecover(Connection& conn, const Args& args) {
                  auto session = owner.sessions().FindOrCreate(key, reply.start());
                  // The reply views the session: it becomes bytes before the callback returns.
                  session->Recover(std::move(req),
-                                  [reply = std::move(reply), codec](Result<RecoverReply> r) {
+                                  [reply = std::move(reply), codec](const Result<RecoverReply>& r) {
                                     SendRecoverReply(reply, r, codec);
                                   });
                });

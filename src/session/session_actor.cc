@@ -42,9 +42,7 @@ bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys) {
 }
 
 SessionActor::SessionActor(const ActorEnv& env, std::string_view session_key)
-    : env_(env),
-      key_(session_key),
-      shared_store_(env.reader.store().MayHaveOtherWriters()) {}
+    : env_(env), key_(session_key), shared_store_(env.reader.store().MayHaveOtherWriters()) {}
 
 // A shard destroys actors only when they are evictable, or at the very end of a shutdown
 // after it has logged every session whose writes could not be made durable. Callbacks still
