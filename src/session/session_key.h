@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -79,6 +80,7 @@ class InlineKey {
 
   // REQUIRES: key.size() <= kMaxSessionKeyBytes (IsValidSessionKey).
   explicit InlineKey(std::string_view key) : size_(static_cast<uint8_t>(key.size())) {
+    assert(key.size() <= kMaxSessionKeyBytes);  // the size is held in one byte
     char* to = inline_.data();
     if (key.size() > kInlineBytes) {
       heap_ = std::make_unique_for_overwrite<char[]>(key.size());
