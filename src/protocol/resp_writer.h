@@ -33,4 +33,13 @@ char* WriteInteger(char* at, int64_t n);
 char* WriteBulk(char* at, std::string_view bytes);
 char* WriteArrayHeader(char* at, size_t n);
 
+// A reply of at most `bound` bytes that `write(char* at)` writes in one pass (returning the end
+// of what it wrote), in a string of its own.
+template <typename Write>
+std::string WriteBounded(size_t bound, Write&& write) {
+  std::string out(bound, '\0');
+  out.resize(static_cast<size_t>(write(out.data()) - out.data()));
+  return out;
+}
+
 }  // namespace ds::protocol

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "protocol/resp_parser.h"
+#include "protocol/resp_writer.h"
 #include "session/session_key.h"
 
 namespace ds::server {
@@ -87,11 +88,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Write>
   void CompleteWriting(Slot slot, size_t bound, Write&& write) {
     if (closed_) return;
-    if (slot != first_pending_) {
-      std::string reply(bound, '\0');
-      reply.resize(static_cast<size_t>(write(reply.data()) - reply.data()));
-      return Complete(slot, std::move(reply));
-    }
+    if (slot != first_pending_) return Complete(slot, protocol::WriteBounded(bound, write));
     const size_t start = out_.size();
     out_.resize(start + bound);
     out_.resize(static_cast<size_t>(write(out_.data() + start) - out_.data()));

@@ -156,11 +156,7 @@ class ReplyTo {
   // straight into the output buffer when it is next in line (Connection::CompleteWriting).
   template <typename Write>
   void Written(size_t bound, Write&& write) const {
-    if (owner_ != &conn_->shard()) {
-      std::string bytes(bound, '\0');
-      bytes.resize(static_cast<size_t>(write(bytes.data()) - bytes.data()));
-      return (*this)(std::move(bytes));
-    }
+    if (owner_ != &conn_->shard()) return (*this)(protocol::WriteBounded(bound, write));
     RecordLatency();
     conn_->CompleteWriting(slot_, bound, write);
   }
@@ -253,9 +249,8 @@ std::string RecoverReplyBytes(const RecoverReply& r, Codec codec) {
     }
     return out;
   }
-  std::string out(JsonRecoverReplyBound(r), '\0');
-  out.resize(static_cast<size_t>(WriteJsonRecoverReply(out.data(), r) - out.data()));
-  return out;
+  return protocol::WriteBounded(JsonRecoverReplyBound(r),
+                                [&r](char* at) { return WriteJsonRecoverReply(at, r); });
 }
 
 // Sends a recover's outcome through `reply`: JSON replies are written where they go
