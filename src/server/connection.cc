@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "protocol/request_peek.h"
 #include "protocol/resp_writer.h"
 #include "server/commands.h"
 #include "server/server.h"
@@ -112,6 +113,7 @@ void Connection::ProcessInput() {
   read_one_session_ = true;
   const size_t limit =
       server_.config().max_request_bytes + size_t{64} * 1024;  // + framing overhead
+  PrefetchSessions(std::string_view(in_.data() + in_start_, in_end_ - in_start_));
   while (in_start_ < in_end_ && !closed_ && !close_after_replies_ && !ShouldPauseReading()) {
     std::string_view input(in_.data() + in_start_, in_end_ - in_start_);
     auto state = parser_.Parse(input);
@@ -144,6 +146,42 @@ void Connection::ProcessInput() {
   processing_ = false;
   if (!earlier_replies_pending && ReadConcernedOneSession()) hold_until_ = next_slot_;
   WriteReadyReplies();
+}
+
+// With many sessions, a request's first touches of its session's memory (the table's slot, the
+// actor, its keys, their values) are cache misses, each depending on the one before, so a
+// request waits for them one at a time. A pipelined client's requests are independent of one
+// another, though: here the sessions of the whole read are looked up and their memory requested
+// in three rounds (SessionActor::PrefetchSelf and what follows), so that the misses of all the
+// requests overlap, and the requests then find their sessions in the cache. Only sessions of
+// this shard are looked at (the table belongs to its thread); a read of one request has nothing
+// to overlap and skips this.
+void Connection::PrefetchSessions(std::string_view input) {
+  constexpr size_t kMaxRequests = 32;
+  std::array<protocol::RequestHead, kMaxRequests> heads;
+  size_t requests = 0;
+  while (requests < kMaxRequests) {
+    const size_t used = protocol::PeekRequest(input, &heads[requests]);
+    if (used == 0) break;
+    input.remove_prefix(used);
+    ++requests;
+  }
+  if (requests < 2) return;
+  std::array<const session::SessionActor*, kMaxRequests> actors;
+  size_t found = 0;
+  for (size_t i = 0; i < requests; ++i) {
+    const protocol::RequestHead& head = heads[i];
+    // Session commands are the DS.* commands, and their first argument is the session key.
+    if (head.name.size() < 4 || (head.name[0] | 0x20) != 'd' || (head.name[1] | 0x20) != 's' ||
+        head.name[2] != '.' || head.first.empty() || &server_.ShardFor(head.first) != &shard_) {
+      continue;
+    }
+    if (const session::SessionActor* actor = shard_.sessions().Prefetch(head.first)) {
+      actors[found++] = actor;
+    }
+  }
+  for (size_t i = 0; i < found; ++i) actors[i]->PrefetchKeys();
+  for (size_t i = 0; i < found; ++i) actors[i]->PrefetchValues();
 }
 
 // ---------------------------------------------------------------------------------------------

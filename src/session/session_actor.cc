@@ -5,6 +5,7 @@
 #include <functional>
 #include <utility>
 
+#include "common/prefetch.h"
 #include "common/status.h"
 
 namespace ds::session {
@@ -24,7 +25,8 @@ size_t MutationBytes(const Mutation& m) {
 // and what make_shared adds to the actor: its control block (two counts and a vtable pointer)
 // in the same allocation.
 constexpr size_t kMallocOverhead = 16;
-constexpr size_t kSharedAllocationOverhead = 16 + kMallocOverhead;
+constexpr size_t kSharedControlBlockBytes = 16;
+constexpr size_t kSharedAllocationOverhead = kSharedControlBlockBytes + kMallocOverhead;
 
 }  // namespace
 
@@ -48,6 +50,38 @@ SessionActor::SessionActor(const ActorEnv& env, std::string_view session_key)
 // after it has logged every session whose writes could not be made durable. Callbacks still
 // waiting then are dropped unanswered: their connections are gone too.
 SessionActor::~SessionActor() = default;
+
+// How much of a session the prefetch steps ask for: the common session (a view or two of a few
+// keys) whole, and of a larger one the start, so that a request's prefetches stay few.
+constexpr size_t kPrefetchViews = 4;
+constexpr size_t kPrefetchValues = 8;
+
+void SessionActor::PrefetchSelf() const {
+  // From make_shared's control block, which a request's shared_ptr copy touches, to the end.
+  PrefetchBytes(reinterpret_cast<const char*>(this) - kSharedControlBlockBytes,
+                sizeof(*this) + kSharedControlBlockBytes);
+}
+
+void SessionActor::PrefetchKeys() const {
+  size_t views = 0;
+  for (const auto& [view, slice] : state_.views()) {
+    if (++views > kPrefetchViews) break;
+    if (slice.data.size() == 0) continue;
+    PrefetchBytes(&*slice.data.begin(), slice.data.size() * sizeof(*slice.data.begin()), 4);
+  }
+}
+
+void SessionActor::PrefetchValues() const {
+  size_t views = 0;
+  size_t values = 0;
+  for (const auto& [view, slice] : state_.views()) {
+    if (++views > kPrefetchViews) break;
+    for (const auto& [key, value] : slice.data) {
+      if (++values > kPrefetchValues) return;
+      PrefetchBytes(value.json.data(), value.json.size(), 2);
+    }
+  }
+}
 
 SessionActor::Activity& SessionActor::activity() {
   if (!activity_) activity_ = std::make_unique<Activity>();

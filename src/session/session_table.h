@@ -34,6 +34,14 @@ class SessionTable {
   std::shared_ptr<SessionActor> Find(
       std::string_view key,
       std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // The resident actor for `key`, or nullptr, without marking it used, after requesting its
+  // lines from memory (SessionActor::PrefetchSelf): for looking ahead at a read's requests.
+  const SessionActor* Prefetch(std::string_view key) const {
+    auto found = index_.find(key);
+    if (found == index_.end()) return nullptr;
+    (*found)->PrefetchSelf();
+    return found->get();
+  }
   // The resident actor for `key`, creating an unloaded one if needed. Marks it used at `now`.
   std::shared_ptr<SessionActor> FindOrCreate(
       std::string_view key,

@@ -122,6 +122,11 @@ class BatchingWritePath final : public WritePath {
   void Flush() override {
     if (!executor_.runs_inline() || pending_.empty() || !flushing_.empty()) return;
     flushing_.swap(pending_);  // completions may add writes: those go to the posted Dispatch
+    if (flushing_.size() > 1) {
+      flushing_keys_.clear();
+      for (const PendingWrite& w : flushing_) flushing_keys_.emplace_back(w.key);
+      executor_.store().PrefetchForWrites(flushing_keys_);
+    }
     for (PendingWrite& w : flushing_) {
       w.done(executor_.store().PutTakingBuffer(w.key, *w.bytes, w.condition));
     }
@@ -163,10 +168,11 @@ class BatchingWritePath final : public WritePath {
   }
 
   StoreExecutor& executor_;
-  DirectWritePath direct_;        // for removals
-  Batch pending_;                 // writes of the current turn, not yet dispatched
-  Batch flushing_;                // the writes Flush is completing (empty outside Flush)
-  bool dispatch_posted_ = false;  // a Dispatch is queued on the loop
+  DirectWritePath direct_;  // for removals
+  Batch pending_;           // writes of the current turn, not yet dispatched
+  Batch flushing_;          // the writes Flush is completing (empty outside Flush)
+  std::vector<std::string_view> flushing_keys_;  // their keys, for Store::PrefetchForWrites
+  bool dispatch_posted_ = false;                 // a Dispatch is queued on the loop
 };
 
 // The write path a shard uses with `executor`'s store. Batches suit a store that commits them

@@ -11,6 +11,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/prefetch.h"
+
 namespace ds::store {
 
 namespace {
@@ -154,6 +156,23 @@ Result<std::string> MemoryStore::PutWithFaults(std::string_view key, std::string
     return Status::OutcomeUnknown("injected fault: reply of Put lost");
   }
   return PutLocked(key, data, condition, take);
+}
+
+void MemoryStore::PrefetchForWrites(std::span<const std::string_view> keys) {
+  // One lock for all of them: a lock between two lookups would make the second wait for the
+  // first's memory, which is what this is meant to avoid. The lookups load the slots
+  // themselves; the prefetches add the part of a slot past its key, which the Put updates,
+  // and the object's bytes. Those are not read, but a PutTakingBuffer hands their buffer back
+  // to the writer, who frees it, and the allocator gives the most recently freed block to the
+  // next allocation of its size: the next session encoded writes into it.
+  std::lock_guard lock(mu_);
+  for (std::string_view key : keys) {
+    auto it = objects_.find(key);
+    if (it == objects_.end()) continue;
+    const Entry& entry = it->second;
+    PrefetchBytes(&entry, sizeof(entry));
+    PrefetchBytes<PrefetchFor::kWrite>(entry.data.data(), entry.data.size(), 32);
+  }
 }
 
 Status MemoryStore::Delete(std::string_view key) {

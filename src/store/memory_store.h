@@ -30,6 +30,7 @@
 #include <deque>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,7 @@ class MemoryStore final : public Store {
   Result<std::string> PutTakingBuffer(std::string_view key, std::string& data,
                                       const WriteCondition& condition) override;
   Status Delete(std::string_view key) override;
+  void PrefetchForWrites(std::span<const std::string_view> keys) override;
   Result<ListPage> List(std::string_view prefix, std::string_view continuation,
                         size_t max_keys) override;
   std::string Describe() const override { return "memory"; }

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,6 +99,12 @@ class Store {
   }
 
   virtual Status Delete(std::string_view key) = 0;
+
+  // A hint that the objects named by `keys` are about to be written, one Put after another: a
+  // store in process memory may start loading what those writes will touch, so that their
+  // cache misses overlap instead of coming one write at a time (common/prefetch.h). It changes
+  // nothing; by default it does nothing.
+  virtual void PrefetchForWrites(std::span<const std::string_view> keys) { (void)keys; }
 
   // Several Puts of distinct keys at once: result i is what Put(puts[i]) would have returned.
   // Each write is durable when the call returns, as with Put. A store that can make many

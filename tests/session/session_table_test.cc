@@ -115,6 +115,23 @@ TEST_F(SessionTableTest, SessionsThatCannotBeDroppedAreSkippedNotEvicted) {
   EXPECT_TRUE(Resident("never-loaded"));
 }
 
+// Looking ahead at a read's requests must not count as a use: the order is that of the requests
+// that ran.
+TEST_F(SessionTableTest, PrefetchFindsTheActorWithoutMovingIt) {
+  options.lru_reorder_interval = 0s;
+  Load("s1", t0);
+  Load("s2", t0 + 1s);
+  EXPECT_EQ(table.Prefetch("s1"), table.Find("s1", t0 + 1s).get());
+  EXPECT_EQ(table.Prefetch("s3"), nullptr);
+  EXPECT_EQ(table.size(), 2u) << "a prefetch creates nothing";
+  table.Prefetch("s1");  // after s1's last use: were this a use, s2 would be the oldest
+  options.max_resident_bytes = SessionTable::ResidentBytes(*table.Find("s2", t0 + 2s));
+  table.Maintain(t0 + 2s);
+  EXPECT_EQ(stats.evictions_memory, 1u);
+  EXPECT_FALSE(Resident("s1"));
+  EXPECT_TRUE(Resident("s2"));
+}
+
 // A session used again soon after it was placed at the newest end keeps its place: the memory
 // cap's order is that of placement within the interval.
 TEST_F(SessionTableTest, AUseWithinTheReorderIntervalKeepsThePlace) {

@@ -231,6 +231,22 @@ TEST(MemoryStoreTest, PutTakingBufferKeepsTheCallersBufferAndReturnsTheOldOne) {
   EXPECT_EQ(store.Get("k")->data, "second bytes, longer than a short string's inline buffer");
 }
 
+// A hint only: no object, etag or operation count changes, and unknown keys are fine.
+TEST(MemoryStoreTest, PrefetchForWritesChangesNothing) {
+  MemoryStore store;
+  Result<std::string> etag = store.Put("k", "bytes of k", WriteCondition::CreateOnly());
+  ASSERT_TRUE(IsOk(etag));
+  const std::string_view keys[] = {"k", "missing", ""};
+  store.PrefetchForWrites(keys);
+  EXPECT_EQ(store.Size(), 1u);
+  EXPECT_EQ(store.OperationCount(Operation::kPut), 1u);
+  EXPECT_EQ(store.OperationCount(Operation::kGet), 0u);
+  Result<Object> k = store.Get("k");
+  ASSERT_TRUE(IsOk(k));
+  EXPECT_EQ(k->data, "bytes of k");
+  EXPECT_EQ(k->etag, *etag);
+}
+
 TEST(MemoryStoreTest, EveryWriteGetsANewEtagEvenForEqualBytes) {
   MemoryStore store;
   Result<std::string> a = store.Put("k", "same", WriteCondition::None());
