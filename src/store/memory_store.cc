@@ -171,7 +171,7 @@ void MemoryStore::PrefetchForWrites(std::span<const std::string_view> keys) {
     if (it == objects_.end()) continue;
     const Entry& entry = it->second;
     PrefetchBytes(&entry, sizeof(entry));
-    PrefetchBytes<PrefetchFor::kWrite>(entry.data.data(), entry.data.size(), 32);
+    PrefetchBytes(entry.data.data(), entry.data.size());
   }
 }
 
