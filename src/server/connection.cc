@@ -113,12 +113,17 @@ void Connection::ProcessInput() {
   read_one_session_ = true;
   const size_t limit =
       server_.config().max_request_bytes + size_t{64} * 1024;  // + framing overhead
-  PrefetchSessions(std::string_view(in_.data() + in_start_, in_end_ - in_start_));
+  bool first = true;
   while (in_start_ < in_end_ && !closed_ && !close_after_replies_ && !ShouldPauseReading()) {
     std::string_view input(in_.data() + in_start_, in_end_ - in_start_);
     auto state = parser_.Parse(input);
     if (state == protocol::RequestParser::State::kComplete) {
       const auto& args = parser_.args();
+      if (first && parser_.consumed() < input.size()) {
+        // More follows the first request: a pipelined read (one request costs nothing here).
+        PrefetchSessions(args, input.substr(parser_.consumed()));
+      }
+      first = false;
       if (!args.empty()) {
         ++read_requests_;
         DispatchCommand(*this, args);
@@ -153,20 +158,22 @@ void Connection::ProcessInput() {
 // request waits for them one at a time. A pipelined client's requests are independent of one
 // another, though: here the sessions of the whole read are looked up and their memory requested
 // in three rounds (SessionActor::PrefetchSelf and what follows), so that the misses of all the
-// requests overlap, and the requests then find their sessions in the cache. Only sessions of
-// this shard are looked at (the table belongs to its thread); a read of one request has nothing
-// to overlap and skips this.
-void Connection::PrefetchSessions(std::string_view input) {
+// requests overlap, and the requests then find their sessions in the cache. `first` is the
+// read's first request, already parsed, and `rest` the bytes after it; the requests there are
+// only peeked at (PeekRequest), as far as they are whole. Only sessions of this shard are looked
+// at: the table belongs to its thread.
+void Connection::PrefetchSessions(const std::vector<std::string_view>& first,
+                                  std::string_view rest) {
   constexpr size_t kMaxRequests = 32;
   std::array<protocol::RequestHead, kMaxRequests> heads;
   size_t requests = 0;
+  if (first.size() >= 2) heads[requests++] = {first[0], first[1]};
   while (requests < kMaxRequests) {
-    const size_t used = protocol::PeekRequest(input, &heads[requests]);
+    const size_t used = protocol::PeekRequest(rest, &heads[requests]);
     if (used == 0) break;
-    input.remove_prefix(used);
+    rest.remove_prefix(used);
     ++requests;
   }
-  if (requests < 2) return;
   std::array<const session::SessionActor*, kMaxRequests> actors;
   size_t found = 0;
   for (size_t i = 0; i < requests; ++i) {
