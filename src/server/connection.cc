@@ -5,10 +5,10 @@
 #include <cstring>
 #include <utility>
 
-#include "protocol/request_peek.h"
 #include "protocol/resp_writer.h"
 #include "server/commands.h"
 #include "server/server.h"
+#include "server/session_prefetch.h"
 #include "server/shard.h"
 
 namespace ds::server {
@@ -120,8 +120,12 @@ void Connection::ProcessInput() {
     if (state == protocol::RequestParser::State::kComplete) {
       const auto& args = parser_.args();
       if (first && parser_.consumed() < input.size()) {
-        // More follows the first request: a pipelined read (one request costs nothing here).
-        PrefetchSessions(args, input.substr(parser_.consumed()));
+        // More follows the first request: a pipelined read, whose requests' sessions are
+        // prefetched together (a read of one request costs nothing here).
+        SessionPrefetch prefetch(server_, shard_);
+        if (args.size() >= 2) prefetch.Add(args[0], args[1]);
+        prefetch.AddPeeked(input.substr(parser_.consumed()));
+        prefetch.Finish();
       }
       first = false;
       if (!args.empty()) {
@@ -151,44 +155,6 @@ void Connection::ProcessInput() {
   processing_ = false;
   if (!earlier_replies_pending && ReadConcernedOneSession()) hold_until_ = next_slot_;
   WriteReadyReplies();
-}
-
-// With many sessions, a request's first touches of its session's memory (the table's slot, the
-// actor, its keys, their values) are cache misses, each depending on the one before, so a
-// request waits for them one at a time. A pipelined client's requests are independent of one
-// another, though: here the sessions of the whole read are looked up and their memory requested
-// in three rounds (SessionActor::PrefetchSelf and what follows), so that the misses of all the
-// requests overlap, and the requests then find their sessions in the cache. `first` is the
-// read's first request, already parsed, and `rest` the bytes after it; the requests there are
-// only peeked at (PeekRequest), as far as they are whole. Only sessions of this shard are looked
-// at: the table belongs to its thread.
-void Connection::PrefetchSessions(const std::vector<std::string_view>& first,
-                                  std::string_view rest) {
-  constexpr size_t kMaxRequests = 32;
-  std::array<protocol::RequestHead, kMaxRequests> heads;
-  size_t requests = 0;
-  if (first.size() >= 2) heads[requests++] = {first[0], first[1]};
-  while (requests < kMaxRequests) {
-    const size_t used = protocol::PeekRequest(rest, &heads[requests]);
-    if (used == 0) break;
-    rest.remove_prefix(used);
-    ++requests;
-  }
-  std::array<const session::SessionActor*, kMaxRequests> actors;
-  size_t found = 0;
-  for (size_t i = 0; i < requests; ++i) {
-    const protocol::RequestHead& head = heads[i];
-    // Session commands are the DS.* commands, and their first argument is the session key.
-    if (head.name.size() < 4 || (head.name[0] | 0x20) != 'd' || (head.name[1] | 0x20) != 's' ||
-        head.name[2] != '.' || head.first.empty() || &server_.ShardFor(head.first) != &shard_) {
-      continue;
-    }
-    if (const session::SessionActor* actor = shard_.sessions().Prefetch(head.first)) {
-      actors[found++] = actor;
-    }
-  }
-  for (size_t i = 0; i < found; ++i) actors[i]->PrefetchKeys();
-  for (size_t i = 0; i < found; ++i) actors[i]->PrefetchValues();
 }
 
 // ---------------------------------------------------------------------------------------------

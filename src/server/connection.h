@@ -131,8 +131,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessInput();
-  // Before a read's requests run: starts loading the sessions they name (see the definition).
-  void PrefetchSessions(const std::vector<std::string_view>& first, std::string_view rest);
   void MoveReadyReplies();
   // MoveReadyReplies, then WriteSoon unless a read's replies are being held (hold_until_).
   void WriteReadyReplies();

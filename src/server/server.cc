@@ -119,7 +119,7 @@ Status Server::Start() {
   return Status::OK();
 }
 
-Shard& Server::ShardFor(std::string_view session_key) {
+Shard& Server::ShardFor(std::string_view session_key) const {
   if (shards_.size() == 1) return *shards_[0];  // the default on a machine of two cores
   uint64_t h = Hash64(session_key);
   return *shards_[h % shards_.size()];

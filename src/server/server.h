@@ -57,7 +57,7 @@ class Server {
   // --- For the command handlers ----------------------------------------------------------
   const config::Config& config() const { return config_; }
   const session::SessionOptions& session_options() const { return session_options_; }
-  Shard& ShardFor(std::string_view session_key);
+  Shard& ShardFor(std::string_view session_key) const;
   const std::vector<std::unique_ptr<Shard>>& shards() const { return shards_; }
   std::string store_description() const { return store_.Describe(); }
   const store::Store& store() const { return store_; }

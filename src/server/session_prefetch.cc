@@ -1,0 +1,40 @@
+#include "server/session_prefetch.h"
+
+#include "protocol/request_peek.h"
+#include "server/server.h"
+#include "server/shard.h"
+#include "session/session_actor.h"
+
+namespace ds::server {
+
+bool SessionPrefetch::Add(std::string_view name, std::string_view first) {
+  if (requests_ == kMaxRequests) return false;
+  ++requests_;
+  // Session commands are the DS.* commands, and their first argument is the session key. Only
+  // sessions of this shard are looked at: the table belongs to its thread.
+  if (name.size() < 4 || (name[0] | 0x20) != 'd' || (name[1] | 0x20) != 's' || name[2] != '.' ||
+      first.empty() || &server_.ShardFor(first) != &shard_) {
+    return true;
+  }
+  if (const session::SessionActor* actor = shard_.sessions().Prefetch(first)) {
+    actors_[found_++] = actor;
+  }
+  return true;
+}
+
+void SessionPrefetch::AddPeeked(std::string_view input) {
+  protocol::RequestHead head;
+  while (requests_ < kMaxRequests) {
+    const size_t used = protocol::PeekRequest(input, &head);
+    if (used == 0) return;
+    input.remove_prefix(used);
+    Add(head.name, head.first);
+  }
+}
+
+void SessionPrefetch::Finish() {
+  for (size_t i = 0; i < found_; ++i) actors_[i]->PrefetchKeys();
+  for (size_t i = 0; i < found_; ++i) actors_[i]->PrefetchValues();
+}
+
+}  // namespace ds::server

@@ -1,0 +1,52 @@
+// SessionPrefetch: starts loading the sessions a batch of requests will touch, before they run.
+//
+// With many sessions, a request's first touches of its session's memory (the table's slot, the
+// actor, its keys, their values) are cache misses, each depending on the one before, so a
+// request waits for them one at a time. Requests of a batch are independent of one another,
+// though: the sessions of the whole batch are looked up as they are added, then their memory is
+// requested in two more rounds (SessionActor::PrefetchSelf, PrefetchKeys, PrefetchValues), so
+// that the misses of all the requests overlap and the requests then find their sessions in the
+// cache. The batch is a pipelining client's read (Connection::ProcessInput). A prefetch is only a
+// hint: it changes nothing, and a request it got wrong (not a session command after all) costs a
+// lookup.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace ds::session {
+class SessionActor;
+}
+
+namespace ds::server {
+
+class Server;
+class Shard;
+
+class SessionPrefetch {
+ public:
+  static constexpr size_t kMaxRequests = 32;
+
+  // Prefetches for requests that run on `shard`, of `server`.
+  SessionPrefetch(const Server& server, Shard& shard) : server_(server), shard_(shard) {}
+
+  // Adds a request of command `name` whose first argument is `first`: a session of this shard
+  // for a DS.* command. False once the batch is full.
+  bool Add(std::string_view name, std::string_view first);
+  // Adds the whole requests at the start of `input`, as many as fit (protocol::PeekRequest).
+  void AddPeeked(std::string_view input);
+  // The two further rounds, for the sessions added so far.
+  void Finish();
+
+  size_t requests() const { return requests_; }
+
+ private:
+  const Server& server_;
+  Shard& shard_;
+  size_t requests_ = 0;
+  size_t found_ = 0;
+  std::array<const session::SessionActor*, kMaxRequests> actors_;
+};
+
+}  // namespace ds::server
