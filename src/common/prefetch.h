@@ -4,8 +4,8 @@
 // cache miss, and the misses of one request depend on each other (the table gives the actor,
 // the actor its keys, the keys their values), so they come one after another. A pipelined
 // client's requests are independent, though: issuing the loads of all of them before running
-// any lets their misses overlap (server/connection.cc, PrefetchSessions). A prefetch is only a
-// hint: it never faults, changes nothing, and is dropped if the memory system is busy.
+// any lets their misses overlap (server/session_prefetch.h). A prefetch is only a hint: it never
+// faults and changes nothing, whatever the address.
 #pragma once
 
 #include <algorithm>

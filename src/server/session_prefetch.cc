@@ -7,19 +7,18 @@
 
 namespace ds::server {
 
-bool SessionPrefetch::Add(std::string_view name, std::string_view first) {
-  if (requests_ == kMaxRequests) return false;
+void SessionPrefetch::Add(std::string_view name, std::string_view first) {
+  if (requests_ == kMaxRequests) return;
   ++requests_;
   // Session commands are the DS.* commands, and their first argument is the session key. Only
   // sessions of this shard are looked at: the table belongs to its thread.
   if (name.size() < 4 || (name[0] | 0x20) != 'd' || (name[1] | 0x20) != 's' || name[2] != '.' ||
       first.empty() || &server_.ShardFor(first) != &shard_) {
-    return true;
+    return;
   }
   if (const session::SessionActor* actor = shard_.sessions().Prefetch(first)) {
     actors_[found_++] = actor;
   }
-  return true;
 }
 
 void SessionPrefetch::AddPeeked(std::string_view input) {

@@ -32,14 +32,12 @@ class SessionPrefetch {
   SessionPrefetch(const Server& server, Shard& shard) : server_(server), shard_(shard) {}
 
   // Adds a request of command `name` whose first argument is `first`: a session of this shard
-  // for a DS.* command. False once the batch is full.
-  bool Add(std::string_view name, std::string_view first);
+  // for a DS.* command. Past kMaxRequests requests, nothing more is added.
+  void Add(std::string_view name, std::string_view first);
   // Adds the whole requests at the start of `input`, as many as fit (protocol::PeekRequest).
   void AddPeeked(std::string_view input);
   // The two further rounds, for the sessions added so far.
   void Finish();
-
-  size_t requests() const { return requests_; }
 
  private:
   const Server& server_;
