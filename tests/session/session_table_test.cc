@@ -118,14 +118,17 @@ TEST_F(SessionTableTest, SessionsThatCannotBeDroppedAreSkippedNotEvicted) {
 // Looking ahead at a read's requests must not count as a use: the order is that of the requests
 // that ran.
 TEST_F(SessionTableTest, PrefetchFindsTheActorWithoutMovingIt) {
-  options.lru_reorder_interval = 0s;
+  options.lru_reorder_interval = 0s;  // every use would move the session to the newest end
   Load("s1", t0);
-  Load("s2", t0 + 1s);
-  EXPECT_EQ(table.Prefetch("s1"), table.Find("s1", t0 + 1s).get());
+  Load("s2", t0 + 1s);  // order: s1 (oldest), s2
+  const SessionActor* s1 = table.Prefetch("s1");
+  ASSERT_NE(s1, nullptr);
+  EXPECT_EQ(s1->key(), "s1");
   EXPECT_EQ(table.Prefetch("s3"), nullptr);
   EXPECT_EQ(table.size(), 2u) << "a prefetch creates nothing";
-  table.Prefetch("s1");  // after s1's last use: were this a use, s2 would be the oldest
-  options.max_resident_bytes = SessionTable::ResidentBytes(*table.Find("s2", t0 + 2s));
+  // Room for one session: the cap evicts the oldest, which is still s1 unless the prefetch
+  // counted as a use.
+  options.max_resident_bytes = SessionTable::ResidentBytes(*s1);
   table.Maintain(t0 + 2s);
   EXPECT_EQ(stats.evictions_memory, 1u);
   EXPECT_FALSE(Resident("s1"));
