@@ -10,8 +10,10 @@ namespace ds::server {
 void SessionPrefetch::Add(std::string_view name, std::string_view first) {
   if (requests_ == kMaxRequests) return;
   ++requests_;
-  // Session commands are the DS.* commands, and their first argument is the session key. Only
-  // sessions of this shard are looked at: the table belongs to its thread.
+  // The DS.* commands take the session key first, all but DS.CODEC, whose argument then finds
+  // no session: one wasted lookup, where checking the name against the command table would
+  // cost one for every request. Only sessions of this shard are looked at: the table belongs
+  // to its thread.
   if (name.size() < 4 || (name[0] | 0x20) != 'd' || (name[1] | 0x20) != 's' || name[2] != '.' ||
       first.empty() || &server_.ShardFor(first) != &shard_) {
     return;

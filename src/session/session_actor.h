@@ -124,9 +124,9 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   std::string_view key() const { return key_.view(); }
 
   // Ahead of a request that will read this session (server/session_prefetch.h), in three
-  // steps, each taken for every request of a read before the next one: the actor's
-  // own lines, then the arrays of keys of its views, then the values they hold. Each step reads
-  // only memory the step before requested, and none changes anything.
+  // steps, each taken for every request of a read before the next one: the actor's own lines,
+  // then the arrays of keys of its views, then the values they hold. Each step reads only
+  // memory the step before requested, and none changes anything.
   void PrefetchSelf() const;
   void PrefetchKeys() const;
   void PrefetchValues() const;
