@@ -15,4 +15,17 @@ namespace ds {
 
 inline uint64_t Hash64(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
+// A key for find() on a Boost open-addressing container hashed by Hash64, standing for "the
+// element with this hash, probably": it matches the first element whose tag (the 7 bits of the
+// hash the container keeps per slot) is this hash's, without reading any element. Comparing
+// real keys would wait for the element's memory, which with many elements is a cache miss; the
+// candidate costs only the group of tags and the slot's address, so the lookups of a batch can
+// all be started before any of their elements has arrived. The candidate is the wanted element
+// nearly always (another element shares the tag about once in 128 per slot tried, and a key
+// that is absent may still find one), so it is for hints such as prefetches, never for
+// decisions. A container that accepts it says so in its hasher and key-equality types.
+struct HashProbe {
+  uint64_t hash;
+};
+
 }  // namespace ds

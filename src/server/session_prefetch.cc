@@ -18,8 +18,8 @@ void SessionPrefetch::Add(std::string_view name, std::string_view first) {
       first.empty() || &server_.ShardFor(first) != &shard_) {
     return;
   }
-  if (const session::SessionActor* actor = shard_.sessions().Prefetch(first)) {
-    actors_[found_++] = actor;
+  if (session::SessionTable::Slot slot = shard_.sessions().PrefetchSlot(first)) {
+    slots_[found_++] = slot;
   }
 }
 
@@ -34,6 +34,7 @@ void SessionPrefetch::AddPeeked(std::string_view input) {
 }
 
 void SessionPrefetch::Finish() {
+  for (size_t i = 0; i < found_; ++i) actors_[i] = session::SessionTable::PrefetchActor(slots_[i]);
   for (size_t i = 0; i < found_; ++i) actors_[i]->PrefetchKeys();
   for (size_t i = 0; i < found_; ++i) actors_[i]->PrefetchValues();
 }

@@ -3,9 +3,10 @@
 // With many sessions, a request's first touches of its session's memory (the table's slot, the
 // actor, its keys, their values) are cache misses, each depending on the one before, so a
 // request waits for them one at a time. Requests of a batch are independent of one another,
-// though: the sessions of the whole batch are looked up as they are added, then their memory is
-// requested in two more rounds (SessionActor::PrefetchSelf, PrefetchKeys, PrefetchValues), so
-// that the misses of all the requests overlap and the requests then find their sessions in the
+// though: the table slots of the whole batch's sessions are requested as they are added
+// (SessionTable::PrefetchSlot), then their memory in three more rounds (the actors, their keys,
+// their values: SessionTable::PrefetchActor, SessionActor::PrefetchKeys, PrefetchValues), so that
+// the misses of all the requests overlap and the requests then find their sessions in the
 // cache. The batch is a pipelining client's read (Connection::ProcessInput). A prefetch is only a
 // hint: it changes nothing, and a request it got wrong (not a session command after all) costs a
 // lookup.
@@ -15,9 +16,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace ds::session {
-class SessionActor;
-}
+#include "session/session_table.h"
 
 namespace ds::server {
 
@@ -36,7 +35,7 @@ class SessionPrefetch {
   void Add(std::string_view name, std::string_view first);
   // Adds the whole requests at the start of `input`, as many as fit (protocol::PeekRequest).
   void AddPeeked(std::string_view input);
-  // The two further rounds, for the sessions added so far.
+  // The further rounds, for the sessions added so far.
   void Finish();
 
  private:
@@ -44,6 +43,7 @@ class SessionPrefetch {
   Shard& shard_;
   size_t requests_ = 0;
   size_t found_ = 0;
+  std::array<session::SessionTable::Slot, kMaxRequests> slots_;
   std::array<const session::SessionActor*, kMaxRequests> actors_;
 };
 

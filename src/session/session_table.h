@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "common/hash.h"
+#include "common/prefetch.h"
 #include "session/session_actor.h"
 
 namespace ds::session {
@@ -34,13 +35,25 @@ class SessionTable {
   std::shared_ptr<SessionActor> Find(
       std::string_view key,
       std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
-  // The resident actor for `key`, or nullptr, without marking it used, after requesting its
-  // lines from memory (SessionActor::PrefetchSelf): for looking ahead at a read's requests.
-  const SessionActor* Prefetch(std::string_view key) const {
-    auto found = index_.find(key);
-    if (found == index_.end()) return nullptr;
-    (*found)->PrefetchSelf();
-    return found->get();
+  // Looking ahead at a read's requests, in rounds so that the cache misses of all its sessions
+  // overlap (server/session_prefetch.h). Neither step is a use: the LRU order is unchanged.
+  //
+  // PrefetchSlot: the table slot probably holding `key`'s actor (a HashProbe candidate: now and
+  // then another resident actor's), or nullptr, after requesting the slot's line from memory.
+  // Only the table's tags are read, not the slot nor the actor, so the lookups of a whole read
+  // are started before any of them has to wait.
+  using Slot = const std::shared_ptr<SessionActor>*;
+  Slot PrefetchSlot(std::string_view key) const {
+    auto candidate = index_.find(HashProbe{Hash64(key)});
+    if (candidate == index_.end()) return nullptr;
+    PrefetchLine(&*candidate);
+    return &*candidate;
+  }
+  // The next round: the actor in `slot`, after requesting its lines (SessionActor::PrefetchSelf).
+  // `slot` must come from PrefetchSlot with no change to the table since.
+  static const SessionActor* PrefetchActor(Slot slot) {
+    (*slot)->PrefetchSelf();
+    return slot->get();
   }
   // The resident actor for `key`, creating an unloaded one if needed. Marks it used at `now`.
   std::shared_ptr<SessionActor> FindOrCreate(
@@ -81,6 +94,7 @@ class SessionTable {
     using is_avalanching = void;
     size_t operator()(std::string_view key) const { return Hash64(key); }
     size_t operator()(const ActorPtr& actor) const { return Hash64(actor->key()); }
+    size_t operator()(HashProbe probe) const { return probe.hash; }
   };
   struct KeyEqual {
     using is_transparent = void;
@@ -90,6 +104,7 @@ class SessionTable {
     bool operator()(const A& a, const B& b) const {
       return KeyOf(a) == KeyOf(b);
     }
+    bool operator()(HashProbe /*probe*/, const ActorPtr& /*candidate*/) const { return true; }
   };
   using Index = boost::unordered_flat_set<ActorPtr, KeyHash, KeyEqual>;
 

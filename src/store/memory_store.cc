@@ -5,6 +5,7 @@
 // does not stall the requests running beside it (as with a real object store).
 #include "store/memory_store.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -160,18 +161,25 @@ Result<std::string> MemoryStore::PutWithFaults(std::string_view key, std::string
 
 void MemoryStore::PrefetchForWrites(std::span<const std::string_view> keys) {
   // One lock for all of them: a lock between two lookups would make the second wait for the
-  // first's memory, which is what this is meant to avoid. The lookups load the slots
-  // themselves; the prefetches add the part of a slot past its key, which the Put updates,
-  // and the object's bytes. Those are not read, but a PutTakingBuffer hands their buffer back
-  // to the writer, who frees it, and the allocator gives the most recently freed block to the
-  // next allocation of its size: the next session encoded writes into it.
+  // first's memory, which is what this is meant to avoid. Two rounds over each group of keys:
+  // the slots, found by their hash tags alone (HashProbe: comparing the keys would wait for each
+  // slot in turn), then, from the slots, the objects' bytes. Those are not read, but a
+  // PutTakingBuffer hands their buffer back to the writer, who frees it, and the allocator
+  // gives the most recently freed block to the next allocation of its size: the next session
+  // encoded writes into it.
+  constexpr size_t kGroup = 16;
+  std::array<const Entry*, kGroup> entries;
   std::lock_guard lock(mu_);
-  for (std::string_view key : keys) {
-    auto it = objects_.find(key);
-    if (it == objects_.end()) continue;
-    const Entry& entry = it->second;
-    PrefetchBytes(&entry, sizeof(entry));
-    PrefetchBytes(entry.data.data(), entry.data.size());
+  for (size_t start = 0; start < keys.size(); start += kGroup) {
+    const size_t count = std::min(kGroup, keys.size() - start);
+    for (size_t i = 0; i < count; ++i) {
+      auto candidate = objects_.find(HashProbe{Hash64(keys[start + i])});
+      entries[i] = candidate == objects_.end() ? nullptr : &candidate->second;
+      if (entries[i] != nullptr) PrefetchBytes(&*candidate, sizeof(*candidate));
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (entries[i] != nullptr) PrefetchBytes(entries[i]->data.data(), entries[i]->data.size());
+    }
   }
 }
 

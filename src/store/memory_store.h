@@ -124,6 +124,7 @@ class MemoryStore final : public Store {
     size_t operator()(const K& key) const {
       return Hash64(View(key));
     }
+    size_t operator()(HashProbe probe) const { return probe.hash; }
   };
   struct KeyEqual {
     using is_transparent = void;
@@ -131,6 +132,7 @@ class MemoryStore final : public Store {
     bool operator()(const A& a, const B& b) const {
       return View(a) == View(b);
     }
+    bool operator()(HashProbe /*probe*/, const Key& /*candidate*/) const { return true; }
   };
 
   mutable std::mutex mu_;

@@ -119,12 +119,13 @@ TEST_F(SessionTableTest, SessionsThatCannotBeDroppedAreSkippedNotEvicted) {
 // that ran.
 TEST_F(SessionTableTest, PrefetchFindsTheActorWithoutMovingIt) {
   options.lru_reorder_interval = 0s;  // every use would move the session to the newest end
+  EXPECT_EQ(table.PrefetchSlot("s1"), nullptr) << "nothing resident, no candidate";
   Load("s1", t0);
   Load("s2", t0 + 1s);  // order: s1 (oldest), s2
-  const SessionActor* s1 = table.Prefetch("s1");
-  ASSERT_NE(s1, nullptr);
+  SessionTable::Slot slot = table.PrefetchSlot("s1");
+  ASSERT_NE(slot, nullptr);
+  const SessionActor* s1 = SessionTable::PrefetchActor(slot);
   EXPECT_EQ(s1->key(), "s1");
-  EXPECT_EQ(table.Prefetch("s3"), nullptr);
   EXPECT_EQ(table.size(), 2u) << "a prefetch creates nothing";
   // Room for one session: the cap evicts the oldest, which is still s1 unless the prefetch
   // counted as a use.
