@@ -1,19 +1,23 @@
 // libFuzzer target for the RESP request parser.
 //
-// The input is a byte stream from a client. It is parsed twice: whole, and split into chunks at
+// The input is a byte stream from a client. It is parsed three times: whole; split into chunks at
 // positions derived from the input itself, through a buffer that is copied to a fresh
 // allocation before every call (so a parser that kept pointers across calls reads freed memory
-// and AddressSanitizer stops). Both runs must produce the same requests and end in the same
-// state with the same error. Along the way: consumed() never exceeds the buffer, a request
-// always has arguments, multibulk arguments lie inside the buffer, every argument is readable,
-// and an incomplete request never makes the caller hold more than the limits allow.
+// and AddressSanitizer stops); and chunked so again while parsing ahead after every request
+// (RequestParser::ParseAhead), whose heads must match the requests then returned. All runs must
+// produce the same requests and end in the same state with the same error. Along the way:
+// consumed() never exceeds the buffer, a request always has arguments, multibulk arguments lie
+// inside the buffer, every argument is readable, and an incomplete request never makes the caller
+// hold more than the limits allow.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/resp_parser.h"
@@ -59,11 +63,13 @@ size_t MaxHeldBytes(const ParserLimits& l) {
   return skipped + std::max(inline_line, multibulk);
 }
 
-// Feeds `data` ending each chunk at the offsets in `ends` (ascending, last == data.size()).
-Outcome Run(std::string_view data, const std::vector<size_t>& ends) {
+// Feeds `data` ending each chunk at the offsets in `ends` (ascending, last == data.size()),
+// parsing up to `look_ahead` requests ahead after each one.
+Outcome Run(std::string_view data, const std::vector<size_t>& ends, size_t look_ahead = 0) {
   const ParserLimits limits = FuzzLimits();
   RequestParser parser(limits);
   Outcome out;
+  std::deque<std::pair<std::string, std::string>> heads;  // parsed ahead, not yet returned
   std::string pending;
   size_t from = 0;
   for (size_t end : ends) {
@@ -103,6 +109,21 @@ Outcome Run(std::string_view data, const std::vector<size_t>& ends) {
         request.emplace_back(arg);  // touches every byte: ASan checks the view is readable
       }
       Check(total <= consumed, "arguments are no longer than the bytes they came from");
+      if (!heads.empty()) {
+        Check(request[0] == heads.front().first, "a request parsed ahead has its head's name");
+        Check((request.size() >= 2 ? request[1] : "") == heads.front().second,
+              "a request parsed ahead has its head's first argument");
+        heads.pop_front();
+      }
+      if (look_ahead > 0) {
+        const size_t ahead = parser.ParseAhead(buffer.substr(consumed), look_ahead);
+        Check(ahead <= look_ahead, "a look-ahead stops at its maximum");
+        Check(ahead == 0 || heads.empty(), "nothing is parsed ahead twice");
+        for (size_t i = 0; i < ahead; ++i) {
+          const ds::protocol::RequestHead head = parser.ahead(i);
+          heads.emplace_back(head.name, head.first);
+        }
+      }
       out.requests.push_back(std::move(request));
       pending.erase(0, consumed);
     }
@@ -129,9 +150,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (ends.empty()) ends.push_back(0);
   const Outcome chunked = Run(input, ends);
+  const Outcome ahead = Run(input, ends, /*look_ahead=*/1 + (seed >> 28));
 
   Check(whole.requests == chunked.requests, "same requests whole and chunked");
   Check(whole.last == chunked.last, "same final state whole and chunked");
   Check(whole.error == chunked.error, "same error whole and chunked");
+  Check(whole.requests == ahead.requests, "same requests whole and parsed ahead");
+  Check(whole.last == ahead.last, "same final state whole and parsed ahead");
+  Check(whole.error == ahead.error, "same error whole and parsed ahead");
   return 0;
 }

@@ -28,11 +28,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <utility>
-
-#include "protocol/plain_length.h"
 
 namespace ds::protocol {
 
@@ -46,6 +45,86 @@ constexpr size_t kMaxHeaderLine = 64;
 // Vectors grown by one huge request are released before the next one, so that a single
 // 1M-argument request does not pin megabytes for the life of the connection.
 constexpr size_t kMaxRetainedArgs = 1024;
+
+// A look-ahead (ParseAhead) stops at a request of more arguments than this, which Parse then
+// takes: what it keeps of the requests parsed ahead stays small.
+constexpr size_t kMaxAheadArgs = 64;
+
+// Reads a plain length of up to 19 digits (no sign, no leading zero) followed by CRLF, starting
+// at *pos, into *out; leaves *pos after the CRLF. False, with *pos unchanged, for anything else
+// and for a length over `limit`. Always inlined (into ReadWholeRequest): it runs once per
+// argument and is most of that function's work, and as a call of its own (which the compiler
+// makes of it otherwise) it cost a recover some 100 instructions more.
+[[gnu::always_inline]] inline bool ReadPlainLength(std::string_view buffer, size_t* pos,
+                                                   uint64_t limit, uint64_t* out) {
+  const char* const data = buffer.data();
+  const size_t size = buffer.size();
+  const size_t first = *pos;
+  // Nearly every length has one or two digits (a command name, a session key, a small value):
+  // those are read without the loop, whose per-digit checks cost more than the digits.
+  if (size - first >= 4) {
+    const auto d0 = static_cast<unsigned char>(data[first] - '1');  // '1'..'9' -> 0..8
+    const auto d1 = static_cast<unsigned char>(data[first + 1] - '0');
+    if (d0 < 9 && data[first + 1] == '\r' && data[first + 2] == '\n') {
+      if (d0 + 1u > limit) return false;
+      *pos = first + 3;
+      *out = d0 + 1u;
+      return true;
+    }
+    if (d0 < 9 && d1 < 10 && data[first + 2] == '\r' && data[first + 3] == '\n') {
+      const uint64_t v = (d0 + 1u) * 10u + d1;
+      if (v > limit) return false;
+      *pos = first + 4;
+      *out = v;
+      return true;
+    }
+  }
+  const size_t reach = std::min(size, first + 19);
+  if (first >= reach || data[first] < '1' || data[first] > '9') return false;
+  uint64_t v = 0;
+  size_t i = first;
+  for (; i < reach && data[i] >= '0' && data[i] <= '9'; ++i) {
+    v = v * 10 + static_cast<uint64_t>(data[i] - '0');
+  }
+  if (i + 1 >= size || data[i] != '\r' || data[i + 1] != '\n' || v > limit) return false;
+  *pos = i + 2;
+  *out = v;
+  return true;
+}
+
+// Reads the whole, plain multibulk request at `pos` of `buffer` in one pass (what "plain" means:
+// RequestParser::ParseWholeRequest), calling add(offset, length) for each argument in turn.
+// Returns the offset just past the request and adds the bytes of its header lines and CRLFs to
+// *examined; 0 if `buffer` holds no such request at `pos`, perhaps after some calls of add.
+template <typename AddArg>
+[[gnu::always_inline]] inline size_t ReadWholeRequest(std::string_view buffer, size_t pos,
+                                                      uint64_t max_args, uint64_t max_bulk,
+                                                      AddArg&& add, size_t* examined) {
+  const char* const data = buffer.data();
+  const size_t size = buffer.size();
+  if (pos >= size || data[pos] != '*') return 0;
+  const size_t line_start = pos++;
+  uint64_t count = 0;
+  if (!ReadPlainLength(buffer, &pos, std::min<uint64_t>(max_args, INT64_MAX), &count)) return 0;
+  size_t header_bytes = pos - line_start;
+  max_bulk = std::min<uint64_t>(max_bulk, INT64_MAX - 2);
+  for (uint64_t n = 0; n < count; ++n) {
+    const size_t header_start = pos;
+    if (pos >= size || data[pos] != '$') return 0;
+    ++pos;
+    uint64_t length = 0;
+    if (!ReadPlainLength(buffer, &pos, max_bulk, &length)) return 0;
+    header_bytes += pos - header_start;
+    if (size - pos < length + 2) return 0;  // the body and its CRLF have not all arrived
+    const size_t end = pos + static_cast<size_t>(length);
+    if (data[end] != '\r' || data[end + 1] != '\n') return 0;
+    add(pos, static_cast<size_t>(length));
+    header_bytes += 2;
+    pos = end + 2;
+  }
+  *examined += header_bytes;
+  return pos;
+}
 
 // Parses a RESP length: "0" or an optional '-' followed by a digit 1-9 and more digits, with
 // no sign, spaces or leading zeros, as Redis's string2ll accepts. Values above `max` (and
@@ -237,6 +316,7 @@ RequestParser::State RequestParser::Parse(std::string_view buffer) {
   consumed_ = 0;
   // REQUIRES: the caller passes at least the bytes it passed last time (see the header).
   assert(buffer.size() >= scan_pos_);
+  if (ahead_next_ < ahead_.size()) return TakeAhead(buffer);
 
   if (phase_ == Phase::kStart) {
     if (ParseWholeRequest(buffer)) return State::kComplete;
@@ -310,39 +390,75 @@ RequestParser::State RequestParser::Parse(std::string_view buffer) {
 // body by CRLF.
 bool RequestParser::ParseWholeRequest(std::string_view buffer) {
   const char* const data = buffer.data();
-  const size_t size = buffer.size();
-  size_t pos = request_start_;
   size_t examined = 0;
-
-  if (pos >= size || data[pos] != '*') return false;
-  const size_t line_start = pos++;
-  uint64_t count = 0;
-  if (!ReadPlainLength(buffer, &pos, std::min<uint64_t>(limits_.max_args, INT64_MAX), &count)) {
-    return false;
-  }
-  examined += pos - line_start;
-  args_.clear();
-  const uint64_t max_bulk = std::min<uint64_t>(limits_.max_bulk_bytes, INT64_MAX - 2);
-  for (uint64_t n = 0; n < count; ++n) {
-    const size_t header_start = pos;
-    if (pos >= size || data[pos] != '$') return false;
-    ++pos;
-    uint64_t length = 0;
-    if (!ReadPlainLength(buffer, &pos, max_bulk, &length)) return false;
-    examined += pos - header_start;
-    if (size - pos < length + 2) return false;  // the body and its CRLF have not all arrived
-    const size_t end = pos + static_cast<size_t>(length);
-    if (data[end] != '\r' || data[end + 1] != '\n') return false;
-    args_.emplace_back(data + pos, static_cast<size_t>(length));
-    examined += 2;
-    pos = end + 2;
-  }
+  const size_t end = ReadWholeRequest(
+      buffer, request_start_, limits_.max_args, limits_.max_bulk_bytes,
+      [&](size_t offset, size_t length) { args_.emplace_back(data + offset, length); }, &examined);
+  if (end == 0) return false;
   bytes_examined_ += examined;
-  consumed_ = pos;
-  scan_pos_ = pos;
+  consumed_ = end;
+  scan_pos_ = end;
   completed_ = true;
   ++whole_requests_;
   return true;
+}
+
+size_t RequestParser::ParseAhead(std::string_view following, size_t max) {
+  if (!completed_ || failed_ || ahead_next_ < ahead_.size()) return 0;
+  ahead_.clear();
+  ahead_spans_.clear();
+  ahead_next_ = 0;
+  ahead_base_ = following.data();
+  size_t pos = 0;
+  while (ahead_.size() < max) {
+    const size_t start = pos;
+    const size_t first_span = ahead_spans_.size();
+    size_t examined = 0;
+    const size_t end = ReadWholeRequest(
+        following, start, std::min(limits_.max_args, kMaxAheadArgs), limits_.max_bulk_bytes,
+        [&](size_t offset, size_t length) {
+          ahead_spans_.push_back({offset - start, length});
+        },
+        &examined);
+    if (end == 0) {
+      ahead_spans_.resize(first_span);
+      break;
+    }
+    bytes_examined_ += examined;
+    ++whole_requests_;
+    ahead_.push_back({start, first_span, ahead_spans_.size() - first_span, end - start});
+    pos = end;
+  }
+  return ahead_.size();
+}
+
+RequestHead RequestParser::ahead(size_t i) const {
+  assert(i < ahead_.size());
+  const AheadRequest& request = ahead_[i];
+  const char* const start = ahead_base_ + request.start;
+  const ArgSpan& name = ahead_spans_[request.first_span];
+  RequestHead head{{start + name.offset, name.length}, {}};
+  if (request.spans >= 2) {
+    const ArgSpan& first = ahead_spans_[request.first_span + 1];
+    head.first = {start + first.offset, first.length};
+  }
+  return head;
+}
+
+// Returns the next request parsed ahead, from the bytes at the start of `buffer`: the same
+// bytes ParseAhead saw, since the caller passes what follows the requests returned so far.
+RequestParser::State RequestParser::TakeAhead(std::string_view buffer) {
+  const AheadRequest& request = ahead_[ahead_next_++];
+  assert(buffer.size() >= request.bytes);
+  args_.resize(request.spans);
+  const ArgSpan* const spans = ahead_spans_.data() + request.first_span;
+  for (size_t i = 0; i < request.spans; ++i) {
+    args_[i] = std::string_view(buffer.data() + spans[i].offset, spans[i].length);
+  }
+  consumed_ = request.bytes;
+  scan_pos_ = request.bytes;
+  completed_ = true;
+  return State::kComplete;
 }
 
 // Finds the CRLF ending the header line that starts at line_start_ (its type byte is already

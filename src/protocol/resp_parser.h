@@ -20,6 +20,13 @@
 
 namespace ds::protocol {
 
+// The command name and first argument of a request: what a look-ahead at a pipelined read
+// wants to know of each request (RequestParser::ParseAhead).
+struct RequestHead {
+  std::string_view name;   // the first argument: the command's name
+  std::string_view first;  // the second argument, or empty when there is none
+};
+
 struct ParserLimits {
   size_t max_args = size_t{1024} * 1024;             // arguments in one request
   size_t max_bulk_bytes = size_t{16} * 1024 * 1024;  // bytes in one argument
@@ -45,6 +52,19 @@ class RequestParser {
   // and their bytes are counted in consumed() of the next request that completes.
   State Parse(std::string_view buffer);
 
+  // Look-ahead, for a pipelined read (server/session_prefetch.h). Right after a kComplete,
+  // parses the requests in `following` — the bytes after the request just returned — that are
+  // whole and in the common form (a RESP array of bulk strings, all of it in `following`), up
+  // to `max` of them, and returns how many. The next calls of Parse return them in turn
+  // without looking at their bytes again, so a look-ahead costs no more than parsing; the
+  // first request that is not such, and everything after it, is left to Parse, which alone
+  // answers malformed requests. The caller keeps its side of Parse's contract: each call
+  // passes the bytes that follow what it consumed (they may have moved). ahead(i), i < the
+  // count returned, is the i-th request's head, valid until the next call of Parse. Nothing is
+  // parsed ahead while requests parsed ahead earlier are still to be returned.
+  size_t ParseAhead(std::string_view following, size_t max);
+  RequestHead ahead(size_t i) const;
+
   const std::vector<std::string_view>& args() const { return args_; }
   size_t consumed() const { return consumed_; }
   const std::string& error() const { return error_; }
@@ -66,7 +86,18 @@ class RequestParser {
     size_t length;
   };
 
+  // A request parsed ahead: where it starts in ParseAhead's `following`, its arguments
+  // (ahead_spans_[first_span, first_span + spans), offsets from the request's start) and its
+  // size in bytes.
+  struct AheadRequest {
+    size_t start;
+    size_t first_span;
+    size_t spans;
+    size_t bytes;
+  };
+
   bool ParseWholeRequest(std::string_view buffer);
+  State TakeAhead(std::string_view buffer);
   State ParseInline(std::string_view buffer);
   State ParseArrayHeader(std::string_view buffer);
   State ParseBulkHeader(std::string_view buffer);
@@ -82,6 +113,11 @@ class RequestParser {
   // unescaped here and args() points into this string (valid until the next Parse call).
   std::string inline_storage_;
   std::string error_;
+  // Requests parsed ahead (ParseAhead); those from ahead_next_ on are still to be returned.
+  std::vector<AheadRequest> ahead_;
+  std::vector<ArgSpan> ahead_spans_;
+  size_t ahead_next_ = 0;
+  const char* ahead_base_ = nullptr;  // ParseAhead's `following`, for ahead()
   size_t consumed_ = 0;
   size_t request_start_ = 0;  // where the current request begins (after skipped empty ones)
   size_t line_start_ = 0;     // start of the header line or inline line being read

@@ -120,11 +120,16 @@ void Connection::ProcessInput() {
     if (state == protocol::RequestParser::State::kComplete) {
       const auto& args = parser_.args();
       if (first && parser_.consumed() < input.size()) {
-        // More follows the first request: a pipelined read, whose requests' sessions are
-        // prefetched together (a read of one request costs nothing here).
+        // More follows the first request: a pipelined read, whose requests are parsed ahead
+        // and their sessions prefetched together (a read of one request costs nothing here).
         SessionPrefetch prefetch(server_, shard_);
         if (args.size() >= 2) prefetch.Add(args[0], args[1]);
-        prefetch.AddPeeked(input.substr(parser_.consumed()));
+        const size_t ahead =
+            parser_.ParseAhead(input.substr(parser_.consumed()), SessionPrefetch::kMaxRequests - 1);
+        for (size_t i = 0; i < ahead; ++i) {
+          const protocol::RequestHead head = parser_.ahead(i);
+          prefetch.Add(head.name, head.first);
+        }
         prefetch.Finish();
       }
       first = false;

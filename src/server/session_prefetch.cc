@@ -1,6 +1,5 @@
 #include "server/session_prefetch.h"
 
-#include "protocol/request_peek.h"
 #include "server/server.h"
 #include "server/shard.h"
 #include "session/session_actor.h"
@@ -20,16 +19,6 @@ void SessionPrefetch::Add(std::string_view name, std::string_view first) {
   }
   if (session::SessionTable::Slot slot = shard_.sessions().PrefetchSlot(first)) {
     slots_[found_++] = slot;
-  }
-}
-
-void SessionPrefetch::AddPeeked(std::string_view input) {
-  protocol::RequestHead head;
-  while (requests_ < kMaxRequests) {
-    const size_t used = protocol::PeekRequest(input, &head);
-    if (used == 0) return;
-    input.remove_prefix(used);
-    Add(head.name, head.first);
   }
 }
 

@@ -7,7 +7,8 @@
 // (SessionTable::PrefetchSlot), then their memory in three more rounds (the actors, their keys,
 // their values: SessionTable::PrefetchActor, SessionActor::PrefetchKeys, PrefetchValues), so that
 // the misses of all the requests overlap and the requests then find their sessions in the
-// cache. The batch is a pipelining client's read (Connection::ProcessInput). A prefetch is only a
+// cache. The batch is a pipelining client's read (Connection::ProcessInput), whose requests the
+// parser has parsed ahead (protocol::RequestParser::ParseAhead). A prefetch is only a
 // hint: it changes nothing, and a request it got wrong (not a session command after all) costs a
 // lookup.
 #pragma once
@@ -33,8 +34,6 @@ class SessionPrefetch {
   // Adds a request of command `name` whose first argument is `first`: a session of this shard
   // for a DS.* command. Past kMaxRequests requests, nothing more is added.
   void Add(std::string_view name, std::string_view first);
-  // Adds the whole requests at the start of `input`, as many as fit (protocol::PeekRequest).
-  void AddPeeked(std::string_view input);
   // The further rounds, for the sessions added so far.
   void Finish();
 

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <deque>
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ds::protocol {
@@ -44,10 +46,15 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
 // can, drops consumed bytes. Before every Parse call the pending bytes are copied to a fresh
 // allocation, so the buffer moves between calls (and the old one is freed: a parser that kept
 // pointers would read freed memory, which the sanitizer build reports). `cuts` are the offsets
-// at which chunks end, ascending.
-Outcome Feed(std::string_view input, const std::vector<size_t>& cuts, ParserLimits limits = {}) {
+// at which chunks end, ascending. With `look_ahead`, it also parses ahead after every request
+// (RequestParser::ParseAhead, up to that many), and checks that the requests then returned
+// begin with the heads the look-ahead gave, and that nothing is parsed ahead while some are
+// still to come.
+Outcome Feed(std::string_view input, const std::vector<size_t>& cuts, ParserLimits limits = {},
+             size_t look_ahead = 0) {
   RequestParser parser(limits);
   Outcome out;
+  std::deque<std::pair<std::string, std::string>> heads;  // parsed ahead, not yet returned
   std::string pending;
   size_t from = 0;
   std::vector<size_t> ends = cuts;
@@ -73,6 +80,22 @@ Outcome Feed(std::string_view input, const std::vector<size_t>& cuts, ParserLimi
       EXPECT_FALSE(parser.args().empty()) << "a request always has a command name";
       Request r;
       for (std::string_view a : parser.args()) r.emplace_back(a);
+      if (!heads.empty()) {
+        EXPECT_EQ(r[0], heads.front().first);
+        EXPECT_EQ(r.size() >= 2 ? r[1] : "", heads.front().second);
+        heads.pop_front();
+      }
+      if (look_ahead > 0) {
+        const size_t ahead = parser.ParseAhead(buffer.substr(parser.consumed()), look_ahead);
+        if (!heads.empty()) {
+          EXPECT_EQ(ahead, 0u) << "parsed ahead with requests still to come";
+        }
+        EXPECT_LE(ahead, look_ahead);
+        for (size_t i = 0; i < ahead; ++i) {
+          const RequestHead head = parser.ahead(i);
+          heads.emplace_back(head.name, head.first);
+        }
+      }
       out.requests.push_back(std::move(r));
       out.consumed.push_back(parser.consumed());
       pending.erase(0, parser.consumed());
@@ -92,17 +115,23 @@ Outcome FeedBytewise(std::string_view input, ParserLimits limits = {}) {
 }
 
 // Checks that splitting `input` at every byte boundary, at every pair of boundaries (for short
-// inputs) and into 1-byte chunks gives exactly the outcome of feeding it whole.
+// inputs) and into 1-byte chunks gives exactly the outcome of feeding it whole; and that
+// parsing ahead (one request at a time, or many) changes nothing either.
 void ExpectChunkingIrrelevant(std::string_view input, ParserLimits limits = {}) {
   SCOPED_TRACE(::testing::PrintToString(std::string(input)));
   const Outcome whole = FeedWhole(input, limits);
-  for (size_t i = 0; i <= input.size(); ++i) {
-    ASSERT_EQ(Feed(input, {i}, limits), whole) << "split at " << i;
-  }
-  if (input.size() <= 80) {
-    for (size_t i = 1; i < input.size(); ++i) {
-      for (size_t j = i + 1; j < input.size(); ++j) {
-        ASSERT_EQ(Feed(input, {i, j}, limits), whole) << "split at " << i << " and " << j;
+  for (size_t look_ahead : {size_t{0}, size_t{1}, size_t{32}}) {
+    SCOPED_TRACE("look-ahead " + std::to_string(look_ahead));
+    ASSERT_EQ(Feed(input, {}, limits, look_ahead), whole);
+    for (size_t i = 0; i <= input.size(); ++i) {
+      ASSERT_EQ(Feed(input, {i}, limits, look_ahead), whole) << "split at " << i;
+    }
+    if (input.size() <= 80) {
+      for (size_t i = 1; i < input.size(); ++i) {
+        for (size_t j = i + 1; j < input.size(); ++j) {
+          ASSERT_EQ(Feed(input, {i, j}, limits, look_ahead), whole)
+              << "split at " << i << " and " << j;
+        }
       }
     }
   }
@@ -222,6 +251,82 @@ TEST(RequestParserTest, PlainInlineWordsAreViewsIntoTheBuffer) {
   EXPECT_EQ(parser.args()[1].data(), input.data() + 4);
 }
 
+// ParseAhead takes the whole requests of the common form that follow, up to its maximum, and
+// stops at the first other one, which Parse then takes as it would have anyway.
+TEST(RequestParserTest, ParseAheadTakesWholeCommonRequestsUpToTheFirstOther) {
+  const std::string stash = Multibulk({"DS.STASH", "s1", "view", "1", "k", "1"});
+  const std::string get = Multibulk({"GET", "s2"});
+  const std::string ping = Multibulk({"PING"});
+  const std::string input = ping + stash + get + ping + "ECHO x\r\n" + get;
+  RequestParser parser;
+  ASSERT_EQ(parser.Parse(input), State::kComplete);
+  const std::string_view following = std::string_view(input).substr(parser.consumed());
+  ASSERT_EQ(parser.ParseAhead(following, 2), 2u) << "at most the maximum";
+  EXPECT_EQ(parser.ahead(0).name, "DS.STASH");
+  EXPECT_EQ(parser.ahead(0).first, "s1");
+  EXPECT_EQ(parser.ahead(0).first.data(), following.data() + 22) << "a view into the input";
+  EXPECT_EQ(parser.ahead(1).name, "GET");
+  EXPECT_EQ(parser.ahead(1).first, "s2");
+
+  std::string_view rest = following;
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_THAT(parser.args(), ElementsAre("DS.STASH", "s1", "view", "1", "k", "1"));
+  EXPECT_EQ(parser.consumed(), stash.size());
+  rest.remove_prefix(parser.consumed());
+  EXPECT_EQ(parser.ParseAhead(rest.substr(get.size()), 8), 0u)
+      << "nothing more while a request parsed ahead is still to be returned";
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_THAT(parser.args(), ElementsAre("GET", "s2"));
+  rest.remove_prefix(parser.consumed());
+  // The PING was not parsed ahead (past the maximum); after it, the look-ahead stops at the
+  // inline ECHO, which Parse takes.
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_THAT(parser.args(), ElementsAre("PING"));
+  rest.remove_prefix(parser.consumed());
+  EXPECT_EQ(parser.ParseAhead(rest, 8), 0u);
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_THAT(parser.args(), ElementsAre("ECHO", "x"));
+  rest.remove_prefix(parser.consumed());
+  ASSERT_EQ(parser.ParseAhead(rest.substr(0, get.size() - 1), 8), 0u) << "not whole";
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_THAT(parser.args(), ElementsAre("GET", "s2"));
+  EXPECT_EQ(parser.consumed(), rest.size());
+}
+
+// What a look-ahead keeps stays small: a request of many arguments ends it.
+TEST(RequestParserTest, ParseAheadStopsAtARequestOfManyArguments) {
+  const std::string many = Multibulk(Request(65, "a"));
+  const std::string input = Multibulk({"PING"}) + Multibulk(Request(64, "a")) + many;
+  RequestParser parser;
+  ASSERT_EQ(parser.Parse(input), State::kComplete);
+  std::string_view rest = std::string_view(input).substr(parser.consumed());
+  EXPECT_EQ(parser.ParseAhead(rest, 8), 1u);
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_EQ(parser.args().size(), 64u);
+  rest.remove_prefix(parser.consumed());
+  ASSERT_EQ(parser.Parse(rest), State::kComplete);
+  EXPECT_EQ(parser.args().size(), 65u);
+}
+
+// Parsing ahead looks at each byte once: the same bytes_examined() and whole_requests() as
+// parsing one request at a time.
+TEST(LinearityTest, ParseAheadExaminesNothingTwice) {
+  std::string input;
+  for (int i = 0; i < 20; ++i) input += Multibulk({"SET", "key" + std::to_string(i), "value"});
+  auto parse_all = [&](bool look_ahead) {
+    RequestParser parser;
+    std::string_view rest = input;
+    while (parser.Parse(rest) == State::kComplete) {
+      rest.remove_prefix(parser.consumed());
+      if (look_ahead) parser.ParseAhead(rest, 8);
+    }
+    EXPECT_TRUE(rest.empty());
+    return std::make_pair(parser.bytes_examined(), parser.whole_requests());
+  };
+  EXPECT_EQ(parse_all(true), parse_all(false));
+  EXPECT_EQ(parse_all(true).second, 20u);
+}
+
 TEST(RequestParserTest, EmptyBufferIsIncomplete) {
   RequestParser parser;
   EXPECT_EQ(parser.Parse(""), State::kIncomplete);
@@ -271,6 +376,7 @@ TEST(RequestParserTest, RandomPipelinesAreChunkingIndependent) {
     const Outcome chunked = Feed(input, cuts);
     ASSERT_EQ(chunked.requests, expected) << "round " << round;
     ASSERT_EQ(chunked, FeedWhole(input));
+    ASSERT_EQ(Feed(input, cuts, {}, /*look_ahead=*/32), chunked) << "round " << round;
   }
 }
 
