@@ -43,8 +43,14 @@ std::string MemoryStore::EtagOf(uint64_t generation) {
 }
 
 bool MemoryStore::EtagMatches(uint64_t generation, std::string_view etag) {
-  std::array<char, 24> text;
-  return etag == std::string_view(text.data(), FormatEtag(generation, text));
+  // Read back rather than written out: every conditional Put asks, and parsing the few digits
+  // costs less than formatting them. "g" and the digits of the number with no leading zero,
+  // exactly as FormatEtag writes it (from_chars alone would also take "g007" for 7).
+  if (etag.size() < 2 || etag[0] != 'g' || (etag[1] == '0' && etag.size() > 2)) return false;
+  uint64_t parsed = 0;
+  const char* const end = etag.data() + etag.size();
+  const auto [ptr, ec] = std::from_chars(etag.data() + 1, end, parsed);
+  return ec == std::errc() && ptr == end && parsed == generation;
 }
 
 bool MemoryStore::BeginOperation(Operation op, bool conditional_put, QueuedFault* out) {

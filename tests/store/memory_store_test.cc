@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "store_conformance.h"
@@ -229,6 +231,25 @@ TEST(MemoryStoreTest, PutTakingBufferKeepsTheCallersBufferAndReturnsTheOldOne) {
   ASSERT_TRUE(IsOk(store.PutTakingBuffer("k", second, WriteCondition::IfMatch(*etag))));
   EXPECT_EQ(second.data(), first_buffer) << "the old object's buffer was not handed back";
   EXPECT_EQ(store.Get("k")->data, "second bytes, longer than a short string's inline buffer");
+}
+
+// If-Match and If-None-Match take the etag exactly as it was given: another spelling of the same
+// generation ("g007" for "g7") is another etag.
+TEST(MemoryStoreTest, OnlyTheExactEtagMatches) {
+  MemoryStore store;
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(IsOk(store.Put("other", "x", WriteCondition::None())));
+  Result<std::string> etag = store.Put("k", "bytes", WriteCondition::None());
+  ASSERT_TRUE(IsOk(etag));
+  ASSERT_EQ(*etag, "g8");
+  for (std::string_view wrong : {"g08", "g008", "g", "8", "g8 ", "g+8", "g-8", "g80", "G8", "h8",
+                                 "g18446744073709551624", ""}) {
+    EXPECT_EQ(CodeOf(store.Put("k", "other bytes", WriteCondition::IfMatch(std::string(wrong)))),
+              StatusCode::kPreconditionFailed)
+        << wrong;
+    EXPECT_TRUE(IsOk(store.Get("k", wrong))) << "If-None-Match " << wrong;
+  }
+  EXPECT_EQ(CodeOf(store.Get("k", "g8")), StatusCode::kNotModified);
+  EXPECT_TRUE(IsOk(store.Put("k", "new bytes", WriteCondition::IfMatch("g8"))));
 }
 
 // A hint only: no object, etag or operation count changes, and unknown keys are fine.
