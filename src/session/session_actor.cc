@@ -621,9 +621,8 @@ void SessionActor::MaybeFlush() {
   store::WriteCondition condition =
       etag_ ? store::WriteCondition::IfMatch(*etag_) : store::WriteCondition::CreateOnly();
   env_.stats.store_puts++;
-  env_.writer.Write(
-      env_.loop, ObjectKey(), a.in_flight_bytes, std::move(condition),
-      [self = shared_from_this()](Result<std::string> r) { self->OnWriteDone(std::move(r)); });
+  env_.writer.Write(env_.loop, ObjectKey(), a.in_flight_bytes, std::move(condition),
+                    shared_from_this());
 }
 
 void SessionActor::OnWriteDone(Result<std::string> result) {

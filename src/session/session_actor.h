@@ -111,7 +111,7 @@ struct RecoverRequest {
 // does no I/O, so crawlers' dead renders cannot fill the bucket).
 bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys);
 
-class SessionActor : public std::enable_shared_from_this<SessionActor> {
+class SessionActor : public std::enable_shared_from_this<SessionActor>, public WriteListener {
  public:
   // `env` is the shard's, shared by all its actors: it must outlive every call into the actor
   // (the session table owns it). Held by reference, as one pointer rather than a copy of its
@@ -320,7 +320,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor> {
   Micros NextWriteTime();
 
   void MaybeFlush();
-  void OnWriteDone(Result<std::string> result);
+  void OnWriteDone(Result<std::string> result) override;  // WriteListener: how a write ended
   void OnRemoveDone(const Status& status);
   void OnWriteCommitted(std::optional<std::string> etag);
   void ResolveUnknownOutcome();

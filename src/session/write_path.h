@@ -11,10 +11,11 @@
 // sessions' changes per PUT — is a third implementation; the session actor and the stores stay as
 // they are.
 //
-// Contract: Write/Remove complete exactly once, on `loop`. A Write's result is the object's new
-// etag, or PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write
-// may have been applied; the actor re-reads to find out), or another error. The bytes of a
-// Write are not copied: the caller keeps them alive and unchanged until `done` has run (the
+// Contract: Write/Remove complete exactly once, on `loop` (a Write by calling its listener's
+// OnWriteDone, a Remove by calling `done`). A Write's result is the object's new etag, or
+// PreconditionFailed (another writer changed the object), or OutcomeUnknown (the write may have
+// been applied; the actor re-reads to find out), or another error. The bytes of a Write are not
+// copied: the caller keeps them alive and unchanged until its listener has been called (the
 // session actor holds them anyway, to recognise its own write after an OutcomeUnknown) — except
 // that a write that succeeds may have moved them into the store (Store::PutTakingBuffer), leaving
 // the string with other contents: the caller has no use for them once the write has landed.
@@ -36,12 +37,22 @@
 
 namespace ds::session {
 
+// Who learns how a write ended: the session actor whose state it carries, kept alive by the
+// shared_ptr the write holds until then. An interface rather than a std::function because that
+// would allocate, once per write, to hold the shared_ptr.
+class WriteListener {
+ public:
+  virtual void OnWriteDone(Result<std::string> result) = 0;
+
+ protected:
+  ~WriteListener() = default;  // never deleted through this interface
+};
+
 class WritePath {
  public:
   virtual ~WritePath() = default;
   virtual void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
-                     store::WriteCondition condition,
-                     std::function<void(Result<std::string>)> done) = 0;
+                     store::WriteCondition condition, std::shared_ptr<WriteListener> listener) = 0;
   virtual void Remove(boost::asio::io_context& loop, std::string key,
                       std::function<void(Status)> done) = 0;
   // Called by the shard where no session code is on the stack (after it ran a connection's
@@ -56,13 +67,14 @@ class DirectWritePath final : public WritePath {
   explicit DirectWritePath(StoreExecutor& executor) : executor_(executor) {}
 
   void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
-             store::WriteCondition condition,
-             std::function<void(Result<std::string>)> done) override {
+             store::WriteCondition condition, std::shared_ptr<WriteListener> listener) override {
     executor_.Run<Result<std::string>>(
         loop,
         [key = std::move(key), bytes = std::string_view(bytes), condition = std::move(condition)](
             store::Store& s) { return s.Put(key, bytes, condition); },
-        std::move(done));
+        [listener = std::move(listener)](Result<std::string> result) {
+          listener->OnWriteDone(std::move(result));
+        });
   }
 
   void Remove(boost::asio::io_context& loop, std::string key,
@@ -88,9 +100,8 @@ class BatchingWritePath final : public WritePath {
   explicit BatchingWritePath(StoreExecutor& executor) : executor_(executor), direct_(executor) {}
 
   void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
-             store::WriteCondition condition,
-             std::function<void(Result<std::string>)> done) override {
-    pending_.push_back({std::move(key), &bytes, std::move(condition), std::move(done)});
+             store::WriteCondition condition, std::shared_ptr<WriteListener> listener) override {
+    pending_.push_back({std::move(key), &bytes, std::move(condition), std::move(listener)});
     // The first write of a turn schedules the dispatch behind the handlers already queued, so
     // that the flushes of this whole turn of the loop join it. One is scheduled at a time: with
     // an inline store, Flush empties the batch after each connection's requests, and a dispatch
@@ -128,7 +139,7 @@ class BatchingWritePath final : public WritePath {
       executor_.store().PrefetchForWrites(flushing_keys_);
     }
     for (PendingWrite& w : flushing_) {
-      w.done(executor_.store().PutTakingBuffer(w.key, *w.bytes, w.condition));
+      w.listener->OnWriteDone(executor_.store().PutTakingBuffer(w.key, *w.bytes, w.condition));
     }
     flushing_.clear();
   }
@@ -136,9 +147,9 @@ class BatchingWritePath final : public WritePath {
  private:
   struct PendingWrite {
     std::string key;
-    std::string* bytes;  // the writer's, until `done` (see the contract above)
+    std::string* bytes;  // the writer's, until the listener is called (see the contract above)
     store::WriteCondition condition;
-    std::function<void(Result<std::string>)> done;
+    std::shared_ptr<WriteListener> listener;
   };
   using Batch = std::vector<PendingWrite>;
 
@@ -162,7 +173,9 @@ class BatchingWritePath final : public WritePath {
       executor_.Run<std::vector<Result<std::string>>>(
           loop, [batch](store::Store& s) { return PutAll(s, *batch); },
           [batch](std::vector<Result<std::string>> results) {
-            for (size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
+            for (size_t i = 0; i < batch->size(); ++i) {
+              (*batch)[i].listener->OnWriteDone(std::move(results[i]));
+            }
           });
     }
   }

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,14 +28,28 @@ void RunUntil(boost::asio::io_context& loop, Pred done) {
   while (!done()) loop.run_one();
 }
 
+// A write's listener that calls `fn`, as the session actor would its OnWriteDone.
+class CallingListener final : public WriteListener {
+ public:
+  explicit CallingListener(std::function<void(Result<std::string>)> fn) : fn_(std::move(fn)) {}
+  void OnWriteDone(Result<std::string> result) override { fn_(std::move(result)); }
+
+ private:
+  std::function<void(Result<std::string>)> fn_;
+};
+
+std::shared_ptr<WriteListener> Calling(std::function<void(Result<std::string>)> fn) {
+  return std::make_shared<CallingListener>(std::move(fn));
+}
+
 struct Completions {
   std::vector<std::optional<Result<std::string>>> results;
-  std::function<void(Result<std::string>)> For(size_t i) {
+  std::shared_ptr<WriteListener> For(size_t i) {
     if (results.size() <= i) results.resize(i + 1);
-    return [this, i](Result<std::string> r) {
+    return Calling([this, i](Result<std::string> r) {
       EXPECT_FALSE(results[i].has_value()) << "write " << i << " completed twice";
       results[i] = std::move(r);
-    };
+    });
   }
   bool All() const {
     for (const auto& r : results) {
@@ -97,12 +113,12 @@ TEST(BatchingWritePathTest, AWriteStartedByACompletionDuringFlushGoesOutWithTheT
   Completions done;
   auto second_done = done.For(1);
   auto first_done = done.For(0);
-  writer.Write(loop, "k", first, WriteCondition::CreateOnly(), [&](Result<std::string> r) {
-    ASSERT_TRUE(r.ok());
-    // As an actor does when changes arrived during its write.
-    writer.Write(loop, "k", again, WriteCondition::IfMatch(*r), second_done);
-    first_done(std::move(r));
-  });
+  writer.Write(loop, "k", first, WriteCondition::CreateOnly(), Calling([&](Result<std::string> r) {
+                 ASSERT_TRUE(r.ok());
+                 // As an actor does when changes arrived during its write.
+                 writer.Write(loop, "k", again, WriteCondition::IfMatch(*r), second_done);
+                 first_done->OnWriteDone(std::move(r));
+               }));
   writer.Flush();
   ASSERT_TRUE(done.results[0].has_value());
   EXPECT_FALSE(done.results[1].has_value()) << "Flush ran a write it did not start with";
