@@ -1,5 +1,6 @@
 // The DS.* session commands: argument checks and value normalization on the connection's
 // shard, then the session actor on the shard that owns the session.
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "codec/etf.h"
@@ -262,6 +264,13 @@ void SendRecoverReply(const ReplyTo& reply, const Result<RecoverReply>& r, Codec
                 [&r](char* at) { return WriteJsonRecoverReply(at, *r); });
 }
 
+// "+OK" through `reply`, written where it goes (ReplyTo::Written) rather than built first: what a
+// stash answers, once per request.
+void SendOk(const ReplyTo& reply) {
+  static constexpr std::string_view kOk = "+OK\r\n";
+  reply.Written(kOk.size(), [](char* at) { return std::copy(kOk.begin(), kOk.end(), at); });
+}
+
 }  // namespace
 
 // DS.STASH session view vsn key value [key value ...]
@@ -289,7 +298,8 @@ void CmdStash(Connection& conn, const Args& args) {
                [m = std::move(m)](Shard& owner, std::string_view key, ReplyTo reply) mutable {
                  auto session = owner.sessions().FindOrCreate(key, reply.start());
                  session->Stash(std::move(m), [reply = std::move(reply)](const Status& st) {
-                   reply(st.ok() ? OkReply() : ErrorReply(st));
+                   if (!st.ok()) return reply(ErrorReply(st));
+                   SendOk(reply);
                  });
                });
 }
