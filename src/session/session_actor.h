@@ -322,7 +322,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor>, public W
   void MaybeFlush();
   void OnWriteDone(Result<std::string> result) override;  // WriteListener: how a write ended
   void OnRemoveDone(const Status& status);
-  void OnWriteCommitted(std::optional<std::string> etag);
+  void OnWriteCommitted(std::optional<std::string>&& etag);
   void ResolveUnknownOutcome();
   void Rebase(Result<store::Object> stored);
   void RetryLater(const Status& failure);

@@ -101,7 +101,7 @@ class BatchingWritePath final : public WritePath {
 
   void Write(boost::asio::io_context& loop, std::string key, std::string& bytes,
              store::WriteCondition condition, std::shared_ptr<WriteListener> listener) override {
-    pending_.push_back({std::move(key), &bytes, std::move(condition), std::move(listener)});
+    pending_.emplace_back(std::move(key), &bytes, std::move(condition), std::move(listener));
     // The first write of a turn schedules the dispatch behind the handlers already queued, so
     // that the flushes of this whole turn of the loop join it. One is scheduled at a time: with
     // an inline store, Flush empties the batch after each connection's requests, and a dispatch

@@ -47,7 +47,9 @@ struct WriteCondition {
 
   static WriteCondition None() { return {}; }
   static WriteCondition CreateOnly() { return {Kind::kCreateOnly, {}}; }
-  static WriteCondition IfMatch(std::string etag) { return {Kind::kIfMatch, std::move(etag)}; }
+  static WriteCondition IfMatch(std::string_view etag) {
+    return {Kind::kIfMatch, std::string(etag)};
+  }
 };
 
 // One write of a PutBatch.
