@@ -111,7 +111,7 @@ struct RecoverRequest {
 // does no I/O, so crawlers' dead renders cannot fill the bucket).
 bool RecoverNeedsStore(MountKind mount, const std::vector<KeyScope>& keys);
 
-class SessionActor : public std::enable_shared_from_this<SessionActor>, public WriteListener {
+class SessionActor final : public std::enable_shared_from_this<SessionActor>, public WriteListener {
  public:
   // `env` is the shard's, shared by all its actors: it must outlive every call into the actor
   // (the session table owns it). Held by reference, as one pointer rather than a copy of its
@@ -119,7 +119,7 @@ class SessionActor : public std::enable_shared_from_this<SessionActor>, public W
   SessionActor(const ActorEnv& env, std::string_view session_key);
   SessionActor(const SessionActor&) = delete;
   SessionActor& operator=(const SessionActor&) = delete;
-  ~SessionActor();
+  ~SessionActor() override;
 
   std::string_view key() const { return key_.view(); }
 

@@ -42,10 +42,8 @@ namespace ds::session {
 // would allocate, once per write, to hold the shared_ptr.
 class WriteListener {
  public:
+  virtual ~WriteListener() = default;
   virtual void OnWriteDone(Result<std::string> result) = 0;
-
- protected:
-  ~WriteListener() = default;  // never deleted through this interface
 };
 
 class WritePath {
@@ -146,6 +144,15 @@ class BatchingWritePath final : public WritePath {
 
  private:
   struct PendingWrite {
+    // Takes its parts by rvalue reference so that emplace_back moves each once (with
+    // libstdc++'s inline strings a move copies the bytes).
+    PendingWrite(std::string&& key, std::string* bytes, store::WriteCondition&& condition,
+                 std::shared_ptr<WriteListener>&& listener)
+        : key(std::move(key)),
+          bytes(bytes),
+          condition(std::move(condition)),
+          listener(std::move(listener)) {}
+
     std::string key;
     std::string* bytes;  // the writer's, until the listener is called (see the contract above)
     store::WriteCondition condition;
