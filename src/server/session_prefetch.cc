@@ -1,5 +1,7 @@
 #include "server/session_prefetch.h"
 
+#include <array>
+
 #include "server/server.h"
 #include "server/shard.h"
 #include "session/session_actor.h"
@@ -23,9 +25,10 @@ void SessionPrefetch::Add(std::string_view name, std::string_view first) {
 }
 
 void SessionPrefetch::Finish() {
-  for (size_t i = 0; i < found_; ++i) actors_[i] = session::SessionTable::PrefetchActor(slots_[i]);
-  for (size_t i = 0; i < found_; ++i) actors_[i]->PrefetchKeys();
-  for (size_t i = 0; i < found_; ++i) actors_[i]->PrefetchValues();
+  std::array<const session::SessionActor*, kMaxRequests> actors;
+  for (size_t i = 0; i < found_; ++i) actors[i] = session::SessionTable::PrefetchActor(slots_[i]);
+  for (size_t i = 0; i < found_; ++i) actors[i]->PrefetchKeys();
+  for (size_t i = 0; i < found_; ++i) actors[i]->PrefetchValues();
 }
 
 }  // namespace ds::server

@@ -42,8 +42,7 @@ class SessionPrefetch {
   Shard& shard_;
   size_t requests_ = 0;
   size_t found_ = 0;
-  std::array<session::SessionTable::Slot, kMaxRequests> slots_;
-  std::array<const session::SessionActor*, kMaxRequests> actors_;
+  std::array<session::SessionTable::Slot, kMaxRequests> slots_;  // of the sessions found
 };
 
 }  // namespace ds::server
