@@ -73,15 +73,14 @@ void SessionActor::PrefetchKeys() const {
 
 void SessionActor::PrefetchValues() const {
   // A recover copies the values out; a stash copies its value over the old one, into the same
-  // buffer when it fits. The start of each: past a few lines a copy is a stream, which the
-  // CPU's own prefetcher follows.
+  // buffer when it fits: all of each, up to kCopyPrefetchLines.
   size_t views = 0;
   size_t values = 0;
   for (const auto& [view, slice] : state_.views()) {
     if (++views > kPrefetchViews) break;
     for (const auto& [key, value] : slice.data) {
       if (++values > kPrefetchValues) return;
-      PrefetchBytes(value.json.data(), value.json.size(), 4);
+      PrefetchBytes(value.json.data(), value.json.size(), kCopyPrefetchLines);
     }
   }
 }

@@ -169,10 +169,10 @@ void MemoryStore::PrefetchForWrites(std::span<const std::string_view> keys) {
   // One lock for all of them: a lock between two lookups would make the second wait for the
   // first's memory, which is what this is meant to avoid. Two rounds over each group of keys:
   // the slots, found by their hash tags alone (HashProbe: comparing the keys would wait for each
-  // slot in turn), then, from the slots, the objects' bytes. Those are not read, but a
-  // PutTakingBuffer hands their buffer back to the writer, who frees it, and the allocator
-  // gives the most recently freed block to the next allocation of its size: the next session
-  // encoded writes into it.
+  // slot in turn), then, from the slots, the objects' bytes, up to kCopyPrefetchLines. Those
+  // are not read, but a PutTakingBuffer hands their buffer back to the writer, who frees it,
+  // and the allocator gives the most recently freed block to the next allocation of its size:
+  // the next session encoded writes into it.
   constexpr size_t kGroup = 16;
   std::array<const Entry*, kGroup> entries;
   std::lock_guard lock(mu_);
@@ -184,7 +184,9 @@ void MemoryStore::PrefetchForWrites(std::span<const std::string_view> keys) {
       if (entries[i] != nullptr) PrefetchBytes(&*candidate, sizeof(*candidate));
     }
     for (size_t i = 0; i < count; ++i) {
-      if (entries[i] != nullptr) PrefetchBytes(entries[i]->data.data(), entries[i]->data.size());
+      if (entries[i] != nullptr) {
+        PrefetchBytes(entries[i]->data.data(), entries[i]->data.size(), kCopyPrefetchLines);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 // FindNotPlainJsonText against the byte-by-byte definition, at every length and start
-// position around the word and vector sizes, with every kind of byte in every lane.
+// position around the word, vector and 64-byte block sizes, with every kind of byte in every
+// lane.
 #include "codec/byte_scan.h"
 
 #include <gtest/gtest.h>
@@ -25,9 +26,10 @@ const std::string kKinds =
 TEST(ByteScanTest, FindsTheFirstByteThatIsNotPlainText) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 20000; ++round) {
-    const size_t length = rng() % 72;
+    const size_t length = rng() % 160;
     // Mostly plain text, so that long plain runs and late special bytes both occur: one byte
-    // in 4 drawn from the kinds, or one in 40, for runs longer than a 16-byte vector.
+    // in 4 drawn from the kinds, or one in 40, for runs longer than a 16-byte vector (and a few
+    // longer than a 64-byte block).
     const uint64_t one_in = round % 2 == 0 ? 4 : 40;
     std::string s;
     for (size_t i = 0; i < length; ++i) {
@@ -41,7 +43,7 @@ TEST(ByteScanTest, FindsTheFirstByteThatIsNotPlainText) {
 }
 
 TEST(ByteScanTest, FindsEveryKindOfByteInEveryLaneOfAVectorOrWord) {
-  for (size_t length = 1; length <= 48; ++length) {
+  for (size_t length = 1; length <= 140; ++length) {
     for (size_t at = 0; at < length; ++at) {
       for (const char kind : kKinds) {
         std::string s(length, 'x');
@@ -54,7 +56,7 @@ TEST(ByteScanTest, FindsEveryKindOfByteInEveryLaneOfAVectorOrWord) {
 }
 
 TEST(ByteScanTest, PlainTextOfEveryLengthHasNothingToFind) {
-  for (size_t length = 0; length < 72; ++length) {
+  for (size_t length = 0; length < 160; ++length) {
     const std::string s(length, 'p');
     EXPECT_EQ(FindNotPlainJsonText(s, 0), length);
   }
