@@ -187,7 +187,8 @@ class CanonicalScanner {
 
   [[gnu::always_inline]] bool Number() {
     const size_t start = pos_;
-    if (Peek() == '-') ++pos_;
+    const bool negative = Peek() == '-';
+    if (negative) ++pos_;
     const size_t digits_start = pos_;
     if (Peek() == '0') {
       ++pos_;
@@ -211,12 +212,14 @@ class CanonicalScanner {
       if (!IsDigit(Peek())) return false;
       while (IsDigit(Peek())) ++pos_;
     }
-    const std::string_view token = in_.substr(start, pos_ - start);
     if (!is_float) {
       // A leading zero followed by a digit is refused by ParseJson; "-0" is printed as "0".
-      if (IsDigit(Peek()) || token == "-0") return false;
+      if (IsDigit(Peek()) || (negative && int_digits == 1 && in_[digits_start] == '0')) {
+        return false;
+      }
       return int_digits <= kMaxIntegerDigits;
     }
+    const std::string_view token(in_.data() + start, pos_ - start);
     double d = 0.0;
     const auto res = std::from_chars(token.data(), token.data() + token.size(), d);
     if (res.ec != std::errc() || res.ptr != token.data() + token.size()) return false;

@@ -45,9 +45,6 @@ namespace {
 // 10 KB error reply.
 constexpr size_t kMaxNameInMessage = 64;
 
-// The deletion time of a key that was never deleted: older than any write.
-constexpr Micros kNever = std::numeric_limits<Micros>::min();
-
 // Renders a view or key name for an error message: quoted, with control bytes, quotes and
 // backslashes escaped (names may hold any bytes, and RESP error lines must not contain CR or
 // LF), cut after kMaxNameInMessage bytes at a UTF-8 character boundary. With
@@ -407,14 +404,13 @@ void SessionState::FreeEmptyRecords() {
 }
 
 Micros SessionState::ResetAt(std::string_view view) const {
-  if (!records_) return kNever;
+  if (!records_) return kNeverDeleted;
   auto it = records_->resets.find(view);
-  return it == records_->resets.end() ? kNever : it->second;
+  return it == records_->resets.end() ? kNeverDeleted : it->second;
 }
 
-Micros SessionState::DeletedAt(std::string_view view, std::string_view key) const {
+Micros SessionState::RecordedDeletedAt(std::string_view view, std::string_view key) const {
   Micros at = ResetAt(view);
-  if (!records_) return at;
   auto v = records_->dropped.find(view);
   if (v != records_->dropped.end()) {
     auto k = v->second.find(key);
@@ -423,8 +419,7 @@ Micros SessionState::DeletedAt(std::string_view view, std::string_view key) cons
   return at;
 }
 
-bool SessionState::ForgetDropped(std::string_view view, std::string_view key) {
-  if (!records_) return false;
+bool SessionState::ForgetRecordedDrop(std::string_view view, std::string_view key) {
   auto& dropped = records_->dropped;
   auto v = dropped.find(view);
   if (v == dropped.end()) return false;

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -99,6 +100,9 @@ struct Mutation {
 // and the count cap bounds a session whose application drops many distinct keys.
 inline constexpr Micros kDeletionRecordHorizon = Micros{24} * 3600 * 1'000'000;
 inline constexpr size_t kMaxDeletionRecords = 512;
+
+// The deletion time of a key that was never deleted: older than any write.
+inline constexpr Micros kNeverDeleted = std::numeric_limits<Micros>::min();
 
 struct KeyScope {
   std::string key;
@@ -218,11 +222,19 @@ class SessionState {
   DeletionRecords& records();
   void FreeEmptyRecords();
 
-  // When `key` of `view` was last deleted (dropped, or its view reset), or kNever.
-  Micros DeletedAt(std::string_view view, std::string_view key) const;
+  // When `key` of `view` was last deleted (dropped, or its view reset), or kNeverDeleted.
+  // DeletedAt and ForgetDropped are asked about every key of every stash, twice over (CheckStash
+  // and Apply); inline, a session without records answers them without a call.
+  Micros DeletedAt(std::string_view view, std::string_view key) const {
+    return records_ ? RecordedDeletedAt(view, key) : kNeverDeleted;
+  }
+  Micros RecordedDeletedAt(std::string_view view, std::string_view key) const;
   Micros ResetAt(std::string_view view) const;
   // Removes the record of `key` of `view` (a newer value replaces it). True if there was one.
-  bool ForgetDropped(std::string_view view, std::string_view key);
+  bool ForgetDropped(std::string_view view, std::string_view key) {
+    return records_ && ForgetRecordedDrop(view, key);
+  }
+  bool ForgetRecordedDrop(std::string_view view, std::string_view key);
 
   Views views_;  // view -> slice, sorted by view
   Micros last_seen_at_ = 0;
