@@ -2,11 +2,12 @@
 //
 // Reading: bytes go into a buffer that grows only as far as one request needs (bounded by
 // --max-request-bytes); RequestParser cuts complete requests out of it and each is handed to
-// the command table (commands.h). Everything that arrived is parsed before anything is
-// written, so a pipeline of N requests is answered with one write. That write is made with
-// those of the other connections served in the same turn of the loop, a few at a time
-// (Shard::WriteSoon), and the next read is tried after them (OnRead), by when a client that
-// waits for its replies has usually sent again.
+// the command table (commands.h). The reads that complete in one turn of the shard's loop are
+// run together, after the sessions they name have been prefetched (ProcessReads). Everything
+// that arrived is parsed before anything is written, so a pipeline of N requests is answered
+// with one write. That write is made with those of the other connections served in the same
+// turn of the loop, a few at a time (Shard::WriteSoon), and the next read is tried after them
+// (ProcessReads), by when a client that waits for its replies has usually sent again.
 //
 // Replies in request order: every request reserves a reply slot, numbered in arrival order.
 // A reply that is ready at once (PING, a session on this shard that is loaded) fills its slot
@@ -51,6 +52,7 @@
 namespace ds::server {
 
 class Server;
+class SessionPrefetch;
 class Shard;
 
 enum class Codec { kJson, kEtf };
@@ -71,6 +73,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Writes the replies that are ready; the shard calls it for the connections whose writes it
   // deferred (Shard::WriteSoon).
   void WriteQueued();
+  // Runs the requests that the reads of one turn of the loop brought to `conns` (all of one
+  // shard), the sessions they name prefetched together first, then tries each one's next read
+  // after the other ready connections (Shard::ReadSoon). The shard calls it for the
+  // connections whose reads completed meanwhile (Shard::ProcessSoon).
+  static void ProcessReads(const std::vector<std::shared_ptr<Connection>>& conns);
 
   uint64_t id() const { return id_; }
   Shard& shard() { return shard_; }
@@ -126,10 +133,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   static constexpr size_t kReadChunk = size_t{16} * 1024;
+  // ProcessReads flushes the writes of the connections run so far once they are this many: the
+  // memory store prefetches what a flush overwrites in groups of 16.
+  static constexpr size_t kWritesFlushedTogether = 16;
   static constexpr size_t kMaxPendingReplies = 4096;
   static constexpr size_t kMaxOutputBytes = size_t{8} * 1024 * 1024;
 
   void OnRead(const boost::system::error_code& ec, size_t n);
+  // Parses ahead the whole requests at the start of the input, at most `max`, and adds them to
+  // `prefetch`; returns how many (ProcessReads).
+  size_t PrefetchInput(SessionPrefetch& prefetch, size_t max);
+  // Runs the requests in the input. The writes they start wait for the caller's
+  // Shard::FlushWrites, so that one flush covers the requests of several connections.
   void ProcessInput();
   void MoveReadyReplies();
   // MoveReadyReplies, then WriteSoon unless a read's replies are being held (hold_until_).
@@ -158,6 +173,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::steady_clock::time_point read_at_;
   bool reading_ = false;
   bool processing_ = false;
+  // PrefetchInput parsed the input's first requests ahead: ProcessInput does not look ahead
+  // again for them.
+  bool input_prefetched_ = false;
   // What the requests of the read being run named (NoteRequestSession); reset per read.
   size_t read_requests_ = 0;
   size_t read_session_requests_ = 0;

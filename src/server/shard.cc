@@ -64,6 +64,19 @@ void Shard::FlushOutbox(Shard& to) {
   });
 }
 
+void Shard::ProcessSoon(std::shared_ptr<Connection> conn) {
+  input_waiting_.push_back(std::move(conn));
+  if (input_waiting_.size() == 1) boost::asio::post(loop_, [this] { ProcessWaiting(); });
+}
+
+void Shard::ProcessWaiting() {
+  // Taken out first: running requests may complete reads of other connections (never
+  // synchronously, but the list must not change under the walk whatever happens).
+  input_processing_.swap(input_waiting_);
+  Connection::ProcessReads(input_processing_);
+  input_processing_.clear();
+}
+
 void Shard::ReadSoon(std::shared_ptr<Connection> conn) {
   reads_waiting_.push_back(std::move(conn));
   if (reads_waiting_.size() == 1) boost::asio::post(loop_, [this] { ResumeReads(); });

@@ -64,10 +64,17 @@ class Shard {
   // Lets the write path complete the writes of the requests just run (WritePath::Flush).
   // Called where no session code is on the stack.
   void FlushWrites() { writer_.Flush(); }
+  // How many writes FlushWrites would make and complete now.
+  size_t flushable_writes() const { return writer_.flushable(); }
 
   // Runs `fn` on `to`'s loop. Called on this shard's thread; `to` may be this shard.
   // Messages to one shard run there in the order they were sent.
   void SendTo(Shard& to, std::function<void()> fn);
+
+  // Runs the requests `conn` has just read (Connection::ProcessReads) after the handlers
+  // already queued on this loop, together with those the other connections' reads of this turn
+  // brought: one posted handler for them all.
+  void ProcessSoon(std::shared_ptr<Connection> conn);
 
   // Starts `conn`'s next read (Connection::ReadMore) after the handlers already queued on this
   // loop: the other ready connections of this turn. The connections waiting are resumed
@@ -97,6 +104,8 @@ class Shard {
   void ScheduleMaintenance();
   // Sends the batch of messages waiting for `to` as one handler on its loop.
   void FlushOutbox(Shard& to);
+  // Runs the reads deferred by ProcessSoon.
+  void ProcessWaiting();
   // Starts the reads deferred by ReadSoon.
   void ResumeReads();
   // Writes the replies of the connections waiting since WriteSoon.
@@ -116,6 +125,10 @@ class Shard {
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
   // Messages for other shards produced during this turn of the loop, by destination index.
   std::unordered_map<size_t, std::vector<std::function<void()>>> outboxes_;
+  // Connections whose input waits for ProcessWaiting, and the ones it is processing (the two
+  // swap, keeping their capacity).
+  std::vector<std::shared_ptr<Connection>> input_waiting_;
+  std::vector<std::shared_ptr<Connection>> input_processing_;
   // Connections whose next read waits for ResumeReads, and the ones it is resuming (the two
   // swap, keeping their capacity).
   std::vector<std::shared_ptr<Connection>> reads_waiting_;

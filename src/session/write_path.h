@@ -57,6 +57,8 @@ class WritePath {
   // batch of requests): a write path may make and complete the writes collected so far right
   // there, completions included. Nothing by default.
   virtual void Flush() {}
+  // How many writes Flush would make now (0 where Flush does nothing).
+  virtual size_t flushable() const { return 0; }
 };
 
 // One store request per flush, run on the StoreExecutor's pool.
@@ -141,6 +143,8 @@ class BatchingWritePath final : public WritePath {
     }
     flushing_.clear();
   }
+
+  size_t flushable() const override { return executor_.runs_inline() ? pending_.size() : 0; }
 
  private:
   struct PendingWrite {
