@@ -6,7 +6,7 @@
 // hands a shard's flushes to the store in batches, one per turn of the shard's loop: right for
 // the file store, which makes a whole batch durable with one journal commit
 // (Store::PrefersBatchedWrites), and for the memory store, which runs inline: the shard lets it
-// make and complete a connection's writes right after that connection's requests (Flush). The
+// make and complete the writes of a few connections' requests right after them (Flush). The
 // planned next step for object stores — a write-ahead log in the bucket that group-commits many
 // sessions' changes per PUT — is a third implementation; the session actor and the stores stay as
 // they are.
@@ -53,9 +53,9 @@ class WritePath {
                      store::WriteCondition condition, std::shared_ptr<WriteListener> listener) = 0;
   virtual void Remove(boost::asio::io_context& loop, std::string key,
                       std::function<void(Status)> done) = 0;
-  // Called by the shard where no session code is on the stack (after it ran a connection's
-  // batch of requests): a write path may make and complete the writes collected so far right
-  // there, completions included. Nothing by default.
+  // Called by the shard where no session code is on the stack (after it ran some connections'
+  // requests): a write path may make and complete the writes collected so far right there,
+  // completions included. Nothing by default.
   virtual void Flush() {}
   // How many writes Flush would make now (0 where Flush does nothing).
   virtual size_t flushable() const { return 0; }
@@ -104,8 +104,8 @@ class BatchingWritePath final : public WritePath {
     pending_.emplace_back(std::move(key), &bytes, std::move(condition), std::move(listener));
     // The first write of a turn schedules the dispatch behind the handlers already queued, so
     // that the flushes of this whole turn of the loop join it. One is scheduled at a time: with
-    // an inline store, Flush empties the batch after each connection's requests, and a dispatch
-    // posted for each of them would mostly find nothing to do.
+    // an inline store, Flush empties the batch every few connections' requests, and a dispatch
+    // posted for each flush would mostly find nothing to do.
     if (dispatch_posted_) return;
     dispatch_posted_ = true;
     boost::asio::post(loop, [this, &loop] {
@@ -201,7 +201,7 @@ class BatchingWritePath final : public WritePath {
 
 // The write path a shard uses with `executor`'s store. Batches suit a store that commits them
 // at once (the file store), and a store that runs inline on the shard (the memory store): its
-// writes are then completed by Flush after each connection's requests, or at the latest with
+// writes are then completed by Flush every few connections' requests, or at the latest with
 // the turn's batch, instead of one completion posted per write.
 inline std::unique_ptr<WritePath> MakeWritePath(StoreExecutor& executor) {
   if (executor.store().PrefersBatchedWrites() || executor.runs_inline()) {
