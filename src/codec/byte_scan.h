@@ -69,10 +69,10 @@ inline unsigned NotPlainJsonTextMask16(const char* p) {
 #endif
 
 // The position of the first byte at or after `pos` that is not plain JSON string text, or
-// s.size() if there is none. Sixty-four, then sixteen bytes at a time where SSE2 is available, then
-// whole words; then the last few bytes as the end of the last word of `s` (bytes already judged
-// shifted out, spaces — plain text — shifted in), or one by one when `s` is shorter than a
-// word.
+// s.size() if there is none. Sixty-four, then sixteen bytes at a time where SSE2 is available,
+// then whole words; then the last few bytes as the end of the last word of `s` (bytes already
+// judged shifted out, spaces — plain text — shifted in), or one by one when `s` is shorter
+// than a word.
 [[gnu::always_inline]] inline size_t FindNotPlainJsonText(std::string_view s, size_t pos) {
   static_assert(std::endian::native == std::endian::little, "lane order must be memory order");
 #if defined(__SSE2__)

@@ -34,7 +34,7 @@ inline void PrefetchLine(const void* p) {
 // A copy into memory that is not in the cache stalls on every line it writes: the CPU's own
 // prefetcher follows a stream only after a few misses, and a 1 KiB value is over before that
 // pays off. Prefetching all of its lines, with the other requests of a pipelined read, let
-// the daemon spend ~7% less CPU per 1 KiB stash than prefetching its first 4 or 8 lines
+// the daemon spend ~8% less CPU per 1 KiB stash than prefetching its first 4 or 8 lines
 // (BENCHMARKS.md, thirteenth round). Beyond 2 KiB a copy is long enough to be a stream.
 inline constexpr size_t kCopyPrefetchLines = 32;
 

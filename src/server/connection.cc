@@ -297,7 +297,7 @@ void Connection::OnWritten(const boost::system::error_code& ec) {
   MaybeWrite();
   if (was_paused && !closed_ && !draining_ && !ShouldPauseReading()) {
     // Reading may have stopped for back-pressure with requests still buffered (or not have
-    // started again yet after the last read: then this is where it does, see OnRead).
+    // started again yet after the last read: then this is where it does, see ProcessReads).
     if (in_start_ < in_end_ && !processing_) {
       ProcessInput();
       shard_.FlushWrites();

@@ -95,7 +95,9 @@ TEST(BatchingWritePathTest, FlushCompletesAnInlineStoresWritesAtOnce) {
   Completions done;
   writer.Write(loop, "k1", first, WriteCondition::CreateOnly(), done.For(0));
   writer.Write(loop, "k2", second, WriteCondition::CreateOnly(), done.For(1));
+  EXPECT_EQ(writer.flushable(), 2u);
   writer.Flush();
+  EXPECT_EQ(writer.flushable(), 0u);
   ASSERT_TRUE(done.All()) << "Flush did not complete the writes";
   EXPECT_TRUE(done.results[0]->ok());
   EXPECT_TRUE(done.results[1]->ok());
@@ -133,6 +135,7 @@ TEST(BatchingWritePathTest, FlushLeavesAStoreOnThreadsToItsTurn) {
   std::string bytes = "v";
   Completions done;
   writer.Write(loop, "k", bytes, WriteCondition::CreateOnly(), done.For(0));
+  EXPECT_EQ(writer.flushable(), 0u) << "a store on threads has nothing for Flush";
   writer.Flush();
   EXPECT_EQ(store.OperationCount(Operation::kPut), 0u);
   RunUntil(loop, [&] { return done.All(); });
