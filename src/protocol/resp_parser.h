@@ -52,16 +52,17 @@ class RequestParser {
   // and their bytes are counted in consumed() of the next request that completes.
   State Parse(std::string_view buffer);
 
-  // Look-ahead, for a pipelined read (server/session_prefetch.h). Right after a kComplete,
-  // parses the requests in `following` — the bytes after the request just returned — that are
-  // whole and in the common form (a RESP array of bulk strings, all of it in `following`), up
-  // to `max` of them, and returns how many. The next calls of Parse return them in turn
-  // without looking at their bytes again, so a look-ahead costs no more than parsing; the
-  // first request that is not such, and everything after it, is left to Parse, which alone
-  // answers malformed requests. The caller keeps its side of Parse's contract: each call
-  // passes the bytes that follow what it consumed (they may have moved). ahead(i), i < the
-  // count returned, is the i-th request's head, valid until the next call of Parse. Nothing is
-  // parsed ahead while requests parsed ahead earlier are still to be returned.
+  // Look-ahead, for a pipelined read or a turn's reads (server/session_prefetch.h). After a
+  // kComplete and before the next call of Parse (in the same read, or at the start of a later
+  // one, more bytes having arrived meanwhile), parses the requests in `following` — the bytes
+  // after the request last returned — that are whole and in the common form (a RESP array of
+  // bulk strings, all of it in `following`), up to `max` of them, and returns how many. The next
+  // calls of Parse return them in turn without looking at their bytes again, so a look-ahead
+  // costs no more than parsing; the first request that is not such, and everything after it, is
+  // left to Parse, which alone answers malformed requests. The caller keeps its side of Parse's
+  // contract: each call passes the bytes that follow what it consumed (they may have moved).
+  // ahead(i), i < the count returned, is the i-th request's head, valid until the next call of
+  // Parse. Nothing is parsed ahead while requests parsed ahead earlier are still to be returned.
   size_t ParseAhead(std::string_view following, size_t max);
   RequestHead ahead(size_t i) const;
 
