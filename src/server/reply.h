@@ -24,7 +24,10 @@ inline std::string ErrorReply(const Status& status) {
   return ErrorReply(ErrorKind(status), status.message());
 }
 
-inline std::string OkReply() { return "+OK\r\n"; }
+// The reply of a command that succeeded with nothing to return. The bytes are also written in
+// place where a stash answers (session_commands.cc, SendOk).
+inline constexpr std::string_view kOkReply = "+OK\r\n";
+inline std::string OkReply() { return std::string(kOkReply); }
 
 inline std::string IntegerReply(int64_t n) {
   std::string out;

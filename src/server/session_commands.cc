@@ -267,8 +267,8 @@ void SendRecoverReply(const ReplyTo& reply, const Result<RecoverReply>& r, Codec
 // "+OK" through `reply`, written where it goes (ReplyTo::Written) rather than built first: what a
 // stash answers, once per request.
 void SendOk(const ReplyTo& reply) {
-  static constexpr std::string_view kOk = "+OK\r\n";
-  reply.Written(kOk.size(), [](char* at) { return std::copy(kOk.begin(), kOk.end(), at); });
+  reply.Written(kOkReply.size(),
+                [](char* at) { return std::copy(kOkReply.begin(), kOkReply.end(), at); });
 }
 
 }  // namespace
